@@ -1,0 +1,168 @@
+"""Configuration of the sample EMA (both roles read it): identities, endpoints, timings, limits.
+
+Defaults are the binding's values (0.5 timing parameters, EMAP-7.1.1-05 payload limit, EMAP-7.1.3-01 base path).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+DEFAULT_PORT = 5683
+DEFAULT_BIND = "coap://127.0.0.1:5683/emap"
+DEFAULT_LOWER_PATH = ("emapl",)
+DEFAULT_CONTROL = "coap://127.0.0.1:0"
+DEFAULT_METADATA_REPORTS = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_HISTORY_USAGE")
+
+
+class ConfigError(ValueError):
+    """A bad option value; ``str()`` is one line naming the option."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A CoAP endpoint plus a base path (EMAP-7.1.3-01)."""
+
+    host: str
+    port: int
+    path: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, uri: str, option: str, *, need_path: bool) -> Endpoint:
+        """Parse ``coap://host[:port][/base/path]``; raises ConfigError naming ``option``."""
+        try:
+            parts = urlsplit(uri)
+            port = parts.port
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {uri!r} is not a URI ({exc})") from None
+        if parts.scheme != "coap":
+            raise ConfigError(f"{option}: {uri!r} must use the coap scheme (NoSec)")
+        if not parts.hostname:
+            raise ConfigError(f"{option}: {uri!r} has no host")
+        if parts.query or parts.fragment:
+            raise ConfigError(f"{option}: {uri!r} must not have a query or fragment")
+        path = tuple(seg for seg in parts.path.split("/") if seg)
+        if parts.path.endswith("/") and parts.path != "/" or "//" in parts.path:
+            raise ConfigError(f"{option}: {uri!r} has an empty path segment or a trailing '/'")
+        if need_path and not path:
+            raise ConfigError(f"{option}: {uri!r} needs a base path (e.g. /emap)")
+        return cls(parts.hostname, DEFAULT_PORT if port is None else port, path)
+
+    def uri(self, port: int | None = None) -> str:
+        """The URI of this endpoint and base path, with ``port`` replacing the configured one (port 0)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        tail = "".join("/" + seg for seg in self.path)
+        return f"coap://{host}:{self.port if port is None else port}{tail}"
+
+
+@dataclass
+class EmaConfig:
+    """Everything the sample EMA is told at start (the CLI builds it; tests may build it directly)."""
+
+    role: str = "upper"
+    mode: str = "pull"
+    bind: Endpoint = field(default_factory=lambda: Endpoint("127.0.0.1", DEFAULT_PORT, ("emap",)))
+    lower_bind: Endpoint | None = None
+    upper: str | None = None
+    control: Endpoint = field(default_factory=lambda: Endpoint("127.0.0.1", 0))
+    vtn_id: str = "vtn-sample"
+    ven_id: str | None = None
+    t_prompt: float = 10.0
+    poll_freq: float = 10.0
+    ack_timeout: float = 2.0
+    ack_random_factor: float = 1.5
+    max_retransmit: int = 4
+    backoff_initial: float = 30.0
+    backoff_cap: float = 900.0
+    max_payload: int = 65536
+    preallocated_ven_ids: tuple[str, ...] = ()
+    self_chosen_ven_ids: bool = True
+    opt_change: bool = True
+    metadata_reports: tuple[str, ...] = DEFAULT_METADATA_REPORTS
+    # Lower role declarations (ICS-6, ICS-7, ICS-13).
+    signals: tuple[str, ...] = ()
+    resource_ids: tuple[str, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+    party_ids: tuple[str, ...] = ()
+    device_classes: tuple[str, ...] = ()
+    market_contexts: tuple[str, ...] = ()
+    longest_poll_period: float | None = None
+    log_level: str = "INFO"
+    # Bounds (documented in docs/sample-ema.md).
+    cache_entries: int = 1024
+    queue_limit: int = 256
+    registrations_limit: int = 256
+    events_limit: int = 1024
+    # Resolved at run time by main once the endpoint is bound (port 0 replaced).
+    upper_base_uri: str | None = None
+    lower_base_uri: str | None = None
+
+    @property
+    def lower_endpoint(self) -> Endpoint:
+        """The lower role's base URI: ``lower_bind``, else the ``bind`` endpoint with base path ``emapl``."""
+        if self.lower_bind is not None:
+            return self.lower_bind
+        return dataclasses.replace(self.bind, path=DEFAULT_LOWER_PATH)
+
+    @property
+    def max_transmit_span(self) -> float:
+        """MAX_TRANSMIT_SPAN of RFC 7252 section 4.8.2."""
+        return self.ack_timeout * (2**self.max_retransmit - 1) * self.ack_random_factor
+
+    @property
+    def max_transmit_wait(self) -> float:
+        """MAX_TRANSMIT_WAIT of RFC 7252 section 4.8.2 (93 s with the defaults)."""
+        return self.ack_timeout * (2 ** (self.max_retransmit + 1) - 1) * self.ack_random_factor
+
+    @property
+    def exchange_lifetime(self) -> float:
+        """EXCHANGE_LIFETIME of RFC 7252 section 4.8.2 (247 s with the defaults)."""
+        return self.max_transmit_span + 2 * 100.0 + self.ack_timeout
+
+    def transport_tuning(self):
+        """An aiocoap TransportTuning carrying the configured CoAP transmission parameters (EMAP-7.1.5-01)."""
+        import aiocoap
+
+        cfg = self
+
+        class Tuning(aiocoap.Reliable):
+            ACK_TIMEOUT = cfg.ack_timeout
+            ACK_RANDOM_FACTOR = cfg.ack_random_factor
+            MAX_RETRANSMIT = cfg.max_retransmit
+
+        return Tuning()
+
+    def validate(self) -> None:
+        """Reject inconsistent values with a one-line ConfigError naming the option."""
+        checks = [
+            (self.role in ("upper", "lower", "intermediate"), "--role: must be upper, lower or intermediate"),
+            (self.mode in ("pull", "push"), "--mode: must be pull or push"),
+            (bool(self.vtn_id), "--vtn-id: must not be empty"),
+            (self.ven_id is None or bool(self.ven_id), "--ven-id: must not be empty"),
+            (self.t_prompt > 0, "--t-prompt: must be > 0"),
+            (self.poll_freq >= 1, "--poll-freq: must be >= 1 s (emapRequestedPollFreq >= PT1S)"),
+            (self.ack_timeout > 0, "--ack-timeout: must be > 0"),
+            (self.ack_random_factor >= 1, "--ack-random-factor: must be >= 1"),
+            (self.max_retransmit >= 0, "--max-retransmit: must be >= 0"),
+            (self.backoff_initial > 0, "--backoff-initial: must be > 0"),
+            (self.backoff_cap >= self.backoff_initial, "--backoff-cap: must be >= --backoff-initial"),
+            (self.max_payload >= 65536, "--max-payload: must be >= 65536 (EMAP-7.1.1-05)"),
+            (all(self.preallocated_ven_ids), "--preallocated-ven-ids: empty venID"),
+            (self.longest_poll_period is None or self.longest_poll_period >= 1,
+             "--longest-poll-period: must be >= 1 s"),
+        ]
+        for ok, text in checks:
+            if not ok:
+                raise ConfigError(text)
+        if self.role == "intermediate":
+            low = self.lower_endpoint
+            if (low.host, low.port) != (self.bind.host, self.bind.port):
+                raise ConfigError("--lower-bind: must use the host and port of --bind (EMAP-5-07)")
+            if low.path == self.bind.path:
+                raise ConfigError("--lower-bind: base path must differ from --bind's (EMAP-5-07)")
+        if self.role in ("lower", "intermediate") and self.upper is None:
+            raise ConfigError("--upper: required for the lower and intermediate roles")
+        if self.upper is not None:
+            Endpoint.parse(self.upper, "--upper", need_path=True)

@@ -1,0 +1,269 @@
+"""The sample EMA's CoAP front door: one aiocoap server site serving the base path of each role.
+
+Order for every request (EMAP-7.1.4-05, 7.1.6): path (4.04, EMAP-7.1.3-03), method (4.05, EMAP-7.1.4-01),
+payload limit (4.13 with Size1, EMAP-7.1.5-10; at once when the first Block1 announces too much in Size1),
+Block1 assembly (2.31 / 4.08), the cached-repeat lookup (EMAP-7.1.5-07), Content-Format (4.15, EMAP-7.1.4-02),
+Accept (4.06, EMAP-7.1.4-03), schema (4.00 with diagnostic, EMAP-7.1.4-06), then step 1 of Table 6.1-4
+(459 in ``emapResponse``, EMAP-7.1.3-05) and the role. Uri-Query options are ignored (EMAP-7.1.3-04). Any
+unexpected failure is answered 5.00 with a diagnostic text (EMAP-7.1.5-14); no 2.05 is ever sent
+(EMAP-7.1.4-04).
+
+The cached-repeat lookup sits after the transport-level steps because it needs the whole payload to compare
+JSON values; a message that was processed before always passed them, so the order of answers is unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import aiocoap
+import aiocoap.error
+import aiocoap.interfaces
+from aiocoap import Code, Message
+from aiocoap.blockwise import Block1Spool, Block2Cache
+
+from conformance.ema.config import EmaConfig, Endpoint
+from conformance.ema.role import Role
+from conformance.messages import (
+    LOWER_RESOURCES,
+    RESOURCES,
+    UPPER_RESOURCES,
+    MessageError,
+    ValidMessage,
+    build,
+    encode,
+    validate,
+)
+
+log = logging.getLogger("conformance.ema.frontdoor")
+
+JSON = 50
+
+
+def resources_of(side: str) -> tuple[str, ...]:
+    """The resource names a role of ``side`` serves (Table 7.1-2)."""
+    return UPPER_RESOURCES if side == "U" else LOWER_RESOURCES
+
+
+def diagnostic(code: Code, text: str) -> Message:
+    """An error response with a UTF-8 diagnostic payload and no Content-Format (RFC 7252 section 5.5.2)."""
+    return Message(code=code, payload=text.encode("utf-8"))
+
+
+def emap_reply(envelope: dict | None) -> Message:
+    """2.04 with the message (Content-Format 50), or the empty 2.04 of EMAP-6.1-06 (no Content-Format)."""
+    if envelope is None:
+        return Message(code=Code.CHANGED)
+    return Message(code=Code.CHANGED, payload=encode(envelope), content_format=JSON)
+
+
+@dataclass
+class _Cached:
+    envelope: dict
+    reply: dict | None
+    expires: float
+
+
+class RepeatCache:
+    """Answers already given, for EMAP-7.1.5-07: keyed by (base path, resource, peer, requestID).
+
+    Bounded: at most ``limit`` entries, each kept EXCHANGE_LIFETIME; the oldest entry goes first when full.
+    """
+
+    def __init__(self, limit: int, lifetime: float) -> None:
+        self.limit = limit
+        self.lifetime = lifetime
+        self._entries: OrderedDict[tuple, _Cached] = OrderedDict()
+
+    def lookup(self, key: tuple, envelope: dict) -> tuple[bool, dict | None]:
+        """``(True, reply)`` when an identical message with this key was answered within the lifetime."""
+        self._expire()
+        entry = self._entries.get(key)
+        if entry is not None and entry.envelope == envelope:
+            return True, entry.reply
+        return False, None
+
+    def store(self, key: tuple, envelope: dict, reply: dict | None) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = _Cached(envelope, reply, time.monotonic() + self.lifetime)
+        while len(self._entries) > self.limit:
+            self._entries.popitem(last=False)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        while self._entries:
+            key, entry = next(iter(self._entries.items()))
+            if entry.expires > now:
+                break
+            del self._entries[key]
+
+
+class _Route:
+    """One role under its base path, with the lock that makes it process one message at a time."""
+
+    def __init__(self, base: tuple[str, ...], role: Role) -> None:
+        self.base = base
+        self.role = role
+        self.resources = resources_of(role.side)
+        self.lock = asyncio.Lock()
+
+
+class FrontDoor(aiocoap.interfaces.Resource):
+    """aiocoap server site for all routes of one endpoint."""
+
+    def __init__(self, routes: dict[tuple[str, ...], Role], config: EmaConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.routes = [_Route(base, role) for base, role in routes.items()]
+        self.cache = RepeatCache(config.cache_entries, config.exchange_lifetime)
+        self._spool = Block1Spool()
+        self._blocks2 = Block2Cache()
+
+    # aiocoap.interfaces.Resource: render_to_pipe is the entry point; the other two are unused but abstract.
+    async def render(self, request: Message) -> Message:
+        return await self._answer(request)
+
+    async def needs_blockwise_assembly(self, request: Message) -> bool:
+        return False
+
+    async def render_to_pipe(self, pipe) -> None:
+        request = pipe.request
+        try:
+            response = await self._answer(request)
+        except aiocoap.error.RenderableError as exc:  # 2.31 Continue, 4.08 Incomplete from the Block1 spool
+            response = exc.to_message()
+        except Exception as exc:  # EMAP-7.1.5-14: never let a failure escape
+            log.exception("internal failure on %s", _path_text(request.opt.uri_path))
+            response = diagnostic(Code.INTERNAL_SERVER_ERROR, f"internal failure: {type(exc).__name__}: {exc}")
+        pipe.add_response(response, is_last=True)
+
+    def _find(self, path: tuple[str, ...]) -> tuple[_Route, str] | None:
+        for route in self.routes:
+            n = len(route.base)
+            if len(path) == n + 1 and path[:n] == route.base and path[n] in route.resources:
+                return route, path[n]
+        return None
+
+    def _not_found(self, path: tuple[str, ...]) -> Message:
+        """4.04 with a diagnostic naming the resources, and the intended one when only the case differs."""
+        wanted = _path_text(path)
+        known = [_path_text(r.base + (name,)) for r in self.routes for name in r.resources]
+        near = [k for k in known if k.lower() == wanted.lower()]
+        hint = f"; names are case-sensitive: did you mean {near[0]}?" if near else ""
+        return diagnostic(Code.NOT_FOUND, f"{wanted} is not an EMAP resource of this EMA{hint} "
+                                          f"(resources: {', '.join(known)})")
+
+    async def _answer(self, request: Message) -> Message:
+        path = tuple(request.opt.uri_path)
+        found = self._find(path)
+        if found is None:
+            return self._not_found(path)
+        if request.code != Code.POST:
+            return Message(code=Code.METHOD_NOT_ALLOWED)
+        block2 = request.opt.block2
+        if block2 is not None and block2.block_number > 0:  # continuation of a block-wise response
+            return await self._blocks2.extract_or_insert(request, _unreachable)
+        too_large = self._too_large(request)
+        if too_large is not None:
+            return too_large
+        assembled = self._spool.feed_and_take(request)
+        if len(assembled.payload) > self.config.max_payload:
+            return self._entity_too_large()
+        response = await self._blocks2.extract_or_insert(assembled, lambda: self._process(found, assembled))
+        if request.opt.block1 is not None:
+            response.opt.block1 = request.opt.block1
+        return response
+
+    def _too_large(self, request: Message) -> Message | None:
+        """4.13 before assembly: Size1 in the first block, or a block reaching past the limit (EMAP-7.1.5-10)."""
+        limit = self.config.max_payload
+        block1 = request.opt.block1
+        if block1 is None:
+            return self._entity_too_large() if len(request.payload) > limit else None
+        if block1.block_number == 0 and request.opt.size1 is not None and request.opt.size1 > limit:
+            return self._entity_too_large()
+        if block1.start + len(request.payload) > limit:
+            return self._entity_too_large()
+        return None
+
+    def _entity_too_large(self) -> Message:
+        response = Message(code=Code.REQUEST_ENTITY_TOO_LARGE)
+        response.opt.size1 = self.config.max_payload
+        return response
+
+    async def _process(self, found: tuple[_Route, str], request: Message) -> Message:
+        route, resource = found
+        async with route.lock:  # one message at a time per role: a repeat waits for its original's answer
+            return await self._process_locked(route, resource, request)
+
+    async def _process_locked(self, route: _Route, resource: str, request: Message) -> Message:
+        remote = request.remote.hostinfo
+        where = _path_text(route.base + (resource,))
+        message, error = _parse(request)
+        key = None
+        if message is not None and message.request_id:  # EMAP-7.1.5-07, before the checks below
+            key = (route.base, resource, route.role.peer_key(message, remote), message.request_id)
+            hit, reply = self.cache.lookup(key, message.envelope)
+            if hit:
+                log.info("POST %s from %s: cached repeat of %s", where, remote, message.request_id)
+                return emap_reply(reply)
+        if request.opt.content_format != JSON:
+            return Message(code=Code.UNSUPPORTED_CONTENT_FORMAT)
+        if request.opt.accept is not None and request.opt.accept != JSON:
+            return Message(code=Code.NOT_ACCEPTABLE)
+        if message is None:
+            log.info("POST %s from %s: 4.00 %s", where, remote, error)
+            return diagnostic(Code.BAD_REQUEST, str(error))
+        reply = await self._dispatch(route, resource, message, remote)
+        if key is not None:
+            self.cache.store(key, message.envelope, reply)
+        log.info("POST %s from %s: %s -> 2.04 %s", where, remote, message.name,
+                 next(iter(reply)) if reply else "(empty)")
+        return emap_reply(reply)
+
+    async def _dispatch(self, route: _Route, resource: str, message: ValidMessage, remote: str) -> dict | None:
+        if message.name not in RESOURCES[(route.role.side, resource)]:  # Table 6.1-4 step 1, EMAP-7.1.3-05
+            return build.response(
+                message.request_id or "", "459", ven_id=route.role.response_ven_id(message),
+                description=f"{message.name} is not accepted at {resource}",
+            )
+        return await route.role.handle(resource, message, remote)
+
+
+def _parse(request: Message) -> tuple[ValidMessage | None, MessageError | None]:
+    """The validated message of a Content-Format 50 request, or the reason it is not one."""
+    if request.opt.content_format != JSON:
+        return None, None
+    try:
+        return validate(request.payload, posted=True), None
+    except MessageError as exc:
+        return None, exc
+
+
+async def _unreachable() -> Message:
+    raise aiocoap.error.BadRequest("Block2 continuation without an earlier response")
+
+
+def _path_text(path) -> str:
+    return "/" + "/".join(path)
+
+
+def bound_port(ctx: aiocoap.Context) -> int:
+    """The UDP port a server context bound (port 0 resolved)."""
+    for interface in ctx.request_interfaces:
+        messages = getattr(getattr(interface, "token_interface", None), "message_interface", None)
+        transport = getattr(messages, "transport", None) if messages else None
+        if transport is not None:
+            return transport.get_extra_info("socket").getsockname()[1]
+    raise RuntimeError("no UDP transport bound")
+
+
+async def serve_site(site: aiocoap.interfaces.Resource, endpoint: Endpoint) -> tuple[aiocoap.Context, int]:
+    """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``."""
+    ctx = await aiocoap.Context.create_server_context(site, bind=(endpoint.host, endpoint.port),
+                                                      transports=["udp6"])
+    return ctx, bound_port(ctx)

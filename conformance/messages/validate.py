@@ -1,0 +1,232 @@
+"""Receiver-side validation of one EMAP payload (EMAP-7.1.4-06, EMAP-B-02, EMAP-B-03, EMAP-B-07, EMAP-B-08, B.6).
+
+Order: UTF-8 without BOM; RFC 8259 JSON without duplicate member names (integers stay distinct from `1.0`, `1e2`
+and `-0`; `NaN`/`Infinity` are not JSON); a single envelope naming a Table B-1 message; normalisation of B.6
+rule 2; the message's schema. Every failure is a `MessageError` naming its JSON pointer.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+
+from jsonschema.exceptions import best_match
+
+from .fields import STRUCTURES, item_type, rows
+from .schema import validator_of
+from .tables import MESSAGES
+
+KINDS = ("not-utf8", "bom", "not-json", "duplicate-member", "not-envelope", "unknown-message", "schema")
+
+
+class MessageError(Exception):
+    """A payload that is not a valid EMAP message; ``kind`` is one of KINDS, ``pointer`` a JSON pointer."""
+
+    def __init__(self, kind: str, detail: str, *, name: str | None = None, pointer: str = ""):
+        self.kind = kind
+        self.name = name
+        self.pointer = pointer
+        self.detail = detail
+        super().__init__(f"{name or 'payload'}: {pointer or '(root)'}: {detail}")
+
+
+@dataclass(frozen=True)
+class ValidMessage:
+    """A message that passed `validate`; ``body`` is normalised (B.6 rule 2)."""
+
+    name: str
+    body: dict
+
+    @property
+    def envelope(self) -> dict:
+        return {self.name: self.body}
+
+    @property
+    def kind(self) -> str:
+        return MESSAGES[self.name].kind
+
+    @property
+    def request_id(self) -> str | None:
+        """`requestID`, `eiRequestEvent.requestID`, or the echoed `requestID` of a response-type message."""
+        body = self.body
+        if self.kind == "response":
+            response = body.get("eiCreatedEvent", {}).get("eiResponse") if self.name == "emapCreatedEvent" \
+                else body.get("eiResponse")
+            return response.get("requestID") if response else None
+        if "requestID" in body:
+            return body["requestID"]
+        return body.get("eiRequestEvent", {}).get("requestID")
+
+    @property
+    def response_code(self) -> str | None:
+        """The top-level `responseCode` of a response-type message, else None."""
+        if self.kind != "response":
+            return None
+        response = self.body["eiCreatedEvent"]["eiResponse"] if self.name == "emapCreatedEvent" \
+            else self.body["eiResponse"]
+        return response["responseCode"]
+
+
+def encode(envelope: dict) -> bytes:
+    """Compact UTF-8 JSON of an envelope (no NaN or Infinity)."""
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def pointer_of(path) -> str:
+    """JSON pointer (RFC 6901) of a sequence of member names and array indexes."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+class _Duplicated(dict):
+    """An object in which ``duplicate`` occurred twice."""
+
+    duplicate: str
+
+
+def _object(pairs):
+    result = dict()
+    duplicate = None
+    for key, value in pairs:
+        if key in result and duplicate is None:
+            duplicate = key
+        result[key] = value
+    if duplicate is None:
+        return result
+    marked = _Duplicated(result)
+    marked.duplicate = duplicate
+    return marked
+
+
+def _integer(text: str):
+    if text == "-0":
+        return -0.0
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _constant(text: str):
+    raise ValueError(f"{text} is not JSON")
+
+
+def _find_duplicate(value, path=()):
+    if isinstance(value, _Duplicated):
+        return (*path, value.duplicate)
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found = _find_duplicate(child, (*path, key))
+        if found:
+            return found
+    return None
+
+
+def parse(payload: bytes | str):
+    """The JSON value of a payload; MessageError of kind not-utf8, bom, not-json or duplicate-member."""
+    if isinstance(payload, bytes | bytearray | memoryview):
+        payload = bytes(payload)
+        if payload.startswith(b"\xef\xbb\xbf"):
+            raise MessageError("bom", "UTF-8 byte-order mark before the JSON text")
+        try:
+            text = payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise MessageError("not-utf8", f"not UTF-8 at byte {exc.start}") from None
+    else:
+        text = payload
+        if text.startswith("\ufeff"):
+            raise MessageError("bom", "byte-order mark before the JSON text")
+    try:
+        value = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant)
+    except RecursionError:
+        raise MessageError("not-json", "JSON nested too deeply") from None
+    except ValueError as exc:
+        raise MessageError("not-json", f"not JSON: {str(exc).splitlines()[0]}") from None
+    duplicate = _find_duplicate(value)
+    if duplicate:
+        raise MessageError("duplicate-member", f"member {duplicate[-1]!r} occurs twice in one object",
+                           pointer=pointer_of(duplicate))
+    return value
+
+
+def normalise(value, structure: str) -> None:
+    """B.6 rule 2 in place: drop `opt`/`cond` members that are null or empty arrays, at every known depth."""
+    if not isinstance(value, dict):
+        return
+    for member, type_name, req, _ in rows(structure):
+        if member not in value:
+            continue
+        child = value[member]
+        if req != "req" and (child is None or child == []):
+            del value[member]
+            continue
+        base, is_array = item_type(type_name)
+        if base not in STRUCTURES:
+            continue
+        if is_array and isinstance(child, list):
+            for item in child:
+                normalise(item, base)
+        elif not is_array:
+            normalise(child, base)
+
+
+def _json_type(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer-valued non-integer number" if value.is_integer() else "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def _short(value) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, float) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _describe(error) -> tuple[tuple, str]:
+    """(instance path, one-line detail) of the most useful schema error."""
+    while error.parent is not None:
+        error = error.parent
+    path = tuple(error.absolute_path)
+    value, rule = error.instance, error.validator_value
+    if error.validator == "required":
+        missing = next(m for m in rule if not isinstance(value, dict) or m not in value)
+        return (*path, missing), f"required member {missing!r} is missing"
+    details = {
+        "type": lambda: f"expected {rule}, got {_json_type(value)}" + ("" if value is None else f" {_short(value)}"),
+        "enum": lambda: f"{_short(value)} is not a value of the enumeration",
+        "const": lambda: f"{_short(value)} must be {_short(rule)}",
+        "not": lambda: "member not allowed here (Table B-9 presence rule)",
+        "anyOf": lambda: f"{_short(value)} is neither a listed value nor an x- token",
+        "oneOf": lambda: "exactly one of " + " and ".join(s["required"][0] for s in rule) + " must be present",
+        "pattern": lambda: f"{_short(value)} does not match {rule}",
+        "format": lambda: f"{_short(value)} is not a valid {rule}",
+        "minItems": lambda: f"array needs at least {rule} item(s)",
+        "minLength": lambda: "an ID has at least one character",
+        "minimum": lambda: f"{_short(value)} is less than {rule}",
+        "maximum": lambda: f"{_short(value)} is greater than {rule}",
+    }
+    describe = details.get(error.validator)
+    return path, describe() if describe else error.message.splitlines()[0][:200]
+
+
+def validate(payload: bytes | str | dict, *, posted: bool = True) -> ValidMessage:
+    """Validate one payload as an EMAP message; ``posted``: it is a request payload (B.6 rule 5)."""
+    value = copy.deepcopy(payload) if isinstance(payload, dict) else parse(payload)
+    if not isinstance(value, dict):
+        raise MessageError("not-envelope", f"the payload is a JSON {_json_type(value)}, not an object")
+    if len(value) != 1:
+        raise MessageError("not-envelope", f"an envelope has exactly one member, this one has {len(value)}")
+    name, body = next(iter(value.items()))
+    if name not in MESSAGES:
+        raise MessageError("unknown-message", f"{name!r} is not a message of Table B-1", pointer=pointer_of([name]))
+    normalise(body, name)
+    error = best_match(validator_of(name, posted).iter_errors(value))
+    if error is not None:
+        path, detail = _describe(error)
+        raise MessageError("schema", detail, name=name, pointer=pointer_of(path))
+    return ValidMessage(name, body)

@@ -1,0 +1,256 @@
+"""Role-neutral base of the reference peer: client through a WireTap, a server side, request IDs.
+
+A peer talks to one IUT role. Everything it sends and receives crosses a ``WireTap`` that records into the current
+test's ``Trace``:
+
+- client side: ``post()`` sends a Confirmable POST to ``<IUT base URI>/<resource>`` via a tap whose target is the
+  IUT (records direction "to-iut" for the peer's requests, "from-iut" for the answers);
+- server side (``serve()``): a ``CoapServer`` behind a second tap whose target is that server; the IUT is given the
+  tap's address (``base_uri``), so its requests are recorded as "from-iut". The role subclass answers them in
+  ``answer_request()``; every request that reached it is also put in the inbox for the test to await.
+
+Verdicts are never computed here: tests judge the trace. Helpers only drive the exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from conformance.messages import RESOURCES, MessageError, ValidMessage, encode, validate
+from conformance.messages import build as B
+from conformance.peer.ids import IdSource
+from conformance.transport import CoapClient, CoapReply, CoapServer, TransmissionParams, WireTap
+
+JSON = 50
+
+
+class PeerError(RuntimeError):
+    """The peer could not do what the test asked (bad URI, IUT unreachable); a suite-side problem."""
+
+
+@dataclass(frozen=True)
+class Posted:
+    """One POST the peer made: what was sent (exact bytes) and the transport's answer (None: no answer in time)."""
+
+    resource: str
+    payload: bytes
+    envelope: dict | None
+    response: object | None  # conformance.transport.CoapResponse
+
+    @property
+    def code(self) -> str | None:
+        return None if self.response is None else self.response.code
+
+    @property
+    def message(self) -> ValidMessage | None:
+        """The EMAP message of the answer, for driving the test only (verdicts come from the trace)."""
+        return None if self.response is None else self.response.message
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A request the IUT sent to the peer's server side."""
+
+    resource: str
+    message: ValidMessage | None
+    error: str | None
+    remote: str
+    at: float  # time.monotonic() when it reached the peer
+
+
+def parse_base_uri(uri: str) -> tuple[str, int, tuple[str, ...]]:
+    """``coap://host[:port]/base/path`` -> (host, port, path segments); PeerError naming the URI otherwise."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port or 5683
+    except ValueError as exc:
+        raise PeerError(f"IUT base URI {uri!r}: {exc}") from None
+    if parts.scheme != "coap" or not parts.hostname:
+        raise PeerError(f"IUT base URI {uri!r}: need coap://host[:port]/base-path")
+    path = tuple(seg for seg in parts.path.split("/") if seg)
+    if not path:
+        raise PeerError(f"IUT base URI {uri!r}: has no base path")
+    return parts.hostname, port, path
+
+
+def _uri(host: str, port: int, path: tuple[str, ...]) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"coap://{shown}:{port}" + "".join("/" + seg for seg in path)
+
+
+class Inbox:
+    """Requests received from the IUT, awaited by predicate with a bounded wait."""
+
+    def __init__(self):
+        self.items: list[Inbound] = []
+        self._taken: set[int] = set()
+        self._changed = asyncio.Condition()
+
+    async def put(self, item: Inbound) -> None:
+        async with self._changed:
+            self.items.append(item)
+            self._changed.notify_all()
+
+    async def take(self, predicate, timeout: float) -> Inbound | None:
+        """The oldest not yet taken item matching ``predicate``, waiting at most ``timeout`` s; else None."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        async with self._changed:
+            while True:
+                for index, item in enumerate(self.items):
+                    if index not in self._taken and predicate(item):
+                        self._taken.add(index)
+                        return item
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+
+class PeerBase:
+    """Shared machinery of ``LowerPeer`` and ``UpperPeer``.
+
+    ``side`` is the role the peer plays ("L" or "U"); ``target`` the IUT base URI it POSTs to (may be None for a
+    peer that only serves). ``timing`` is the profile's ``Timing``.
+    """
+
+    side = "?"
+
+    def __init__(self, *, trace, timing, target: str | None, ids: IdSource | None = None,
+                 serve_path: tuple[str, ...] = ("emap",)):
+        self.trace = trace
+        self.timing = timing
+        self.ids = ids or IdSource()
+        self.target = target
+        self.serve_path = serve_path
+        self.inbox = Inbox()
+        self.params = TransmissionParams(ack_timeout=timing.ack_timeout_s,
+                                         ack_random_factor=timing.ack_random_factor,
+                                         max_retransmit=timing.max_retransmit)
+        self._client = None
+        self._client_tap = None
+        self._server = None
+        self._server_tap = None
+        self._target_path: tuple[str, ...] = ()
+        self.base_uri: str | None = None  # the peer's own base URI (server side, through its tap)
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Open the client side (tap towards the IUT); idempotent."""
+        if self._client is not None or self.target is None:
+            return
+        host, port, self._target_path = parse_base_uri(self.target)
+        self._client_tap = await WireTap.start(target=(host, port), trace=self.trace, towards_target="to-iut")
+        self._client = await CoapClient.create(self.params)
+
+    async def serve(self) -> str:
+        """Start the server side (idempotent); returns the base URI the IUT must use (through the tap)."""
+        if self._server is None:
+            self._server = await CoapServer.start(self._handle, bind=("127.0.0.1", 0), params=self.params)
+            self._server_tap = await WireTap.start(target=self._server.address, trace=self.trace,
+                                                   towards_target="from-iut")
+            host, port = self._server_tap.address[:2]
+            self.base_uri = _uri(host, port, self.serve_path)
+        return self.base_uri
+
+    async def stop(self) -> None:
+        """Close everything this peer opened (always call, e.g. in a fixture's teardown)."""
+        for closer in (self._client and self._client.close, self._server and self._server.stop,
+                       self._client_tap and self._client_tap.stop, self._server_tap and self._server_tap.stop):
+            if closer is not None:
+                await closer()
+        self._client = self._client_tap = self._server = self._server_tap = None
+
+    async def __aenter__(self):
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.stop()
+
+    # -- timing ----------------------------------------------------------------------------------------------
+    @property
+    def prompt(self) -> float:
+        """T_PROMPT plus the measurement tolerance: the bound of every "within T_PROMPT" check."""
+        return self.timing.t_prompt_s + self.timing.tolerance_s
+
+    @property
+    def exchange_timeout(self) -> float:
+        """How long a POST may take before the peer gives up: MAX_TRANSMIT_WAIT plus tolerance."""
+        return self.timing.max_transmit_wait + self.timing.tolerance_s
+
+    # -- client side -----------------------------------------------------------------------------------------
+    def resource_uri(self, resource: str) -> str:
+        host, port = self._client_tap.address[:2]
+        return _uri(host, port, self._target_path + (resource,))
+
+    async def post(self, resource: str, message: dict | bytes, *, timeout: float | None = None,
+                   content_format: int | None = JSON, accept: int | None = None, method: str = "POST",
+                   fresh: bool = False, expect_answer: bool = True) -> Posted:
+        """POST ``message`` (an envelope dict, or raw bytes) to the IUT's ``resource`` through the tap.
+
+        Returns a ``Posted``; with ``expect_answer`` False a missing answer gives ``response`` None instead of a
+        PeerError (for tests where silence is an outcome to judge).
+        """
+        from conformance.transport import TransportTimeout
+
+        await self.start()
+        payload = message if isinstance(message, bytes) else encode(message)
+        envelope = None if isinstance(message, bytes) else message
+        wait = self.exchange_timeout if timeout is None else timeout
+        try:
+            response = await self._client.request(self.resource_uri(resource), method=method, payload=payload,
+                                                  content_format=content_format, accept=accept, timeout=wait,
+                                                  fresh=fresh)
+        except TransportTimeout:
+            if expect_answer:
+                raise PeerError(f"no answer from the IUT to a POST to {resource} within {wait:.1f} s") from None
+            response = None
+        return Posted(resource, payload, envelope, response)
+
+    # -- server side -----------------------------------------------------------------------------------------
+    async def answer_request(self, resource: str, message: ValidMessage) -> dict | None:
+        """The role's answer to a valid request the IUT POSTed at an accepting resource (envelope or None)."""
+        raise NotImplementedError
+
+    async def _handle(self, request) -> CoapReply:
+        """Serve one request of the IUT like a conformant EMA would (EMAP-7.1.4-05 order, then the role)."""
+        path = tuple(request.path)
+        resource = path[-1] if len(path) == len(self.serve_path) + 1 else None
+        if path[:-1] != self.serve_path or (self.side, resource) not in RESOURCES:
+            return CoapReply(code="4.04", payload=b"no such EMAP resource")
+        if request.method != "POST":
+            return CoapReply(code="4.05")
+        if request.content_format != JSON:
+            return CoapReply(code="4.15")
+        if request.accept not in (None, JSON):
+            return CoapReply(code="4.06")
+        try:
+            message = validate(request.payload, posted=True)
+        except MessageError as exc:
+            await self.inbox.put(Inbound(resource, None, str(exc), request.remote, time.monotonic()))
+            return CoapReply(code="4.00", payload=str(exc).encode())
+        await self.inbox.put(Inbound(resource, message, None, request.remote, time.monotonic()))
+        if message.name not in RESOURCES[(self.side, resource)]:
+            answer = B.response(message.request_id or "", code="459", ven_id=self.ven_id_for_response(),
+                                description=f"{message.name} is not accepted at {resource}")
+        else:
+            answer = await self.answer_request(resource, message)
+        if answer is None:
+            return CoapReply(code="2.04")
+        return CoapReply(code="2.04", payload=encode(answer), content_format=JSON)
+
+    def ven_id_for_response(self) -> str | None:
+        """The venID the peer puts in an ``emapResponse`` it sends (role-specific)."""
+        return None
+
+    async def next_request(self, name: str | tuple[str, ...] | None = None, *, timeout: float) -> Inbound | None:
+        """The oldest unconsumed request of ``name`` the IUT sent to the server side, waiting at most ``timeout``."""
+        names = (name,) if isinstance(name, str) else name
+        return await self.inbox.take(
+            lambda item: names is None or (item.message is not None and item.message.name in names), timeout)

@@ -1,0 +1,148 @@
+"""CoapClient: the peer's CoAP client over aiocoap, with every wait bounded.
+
+aiocoap never times out NON requests nor CON requests that got an empty ACK, and a cancelled CON keeps blocking
+later CONs to the same peer (NSTART = 1) until its retransmissions run out. So every request runs under
+`asyncio.timeout`, a timed-out shared context is replaced, and `fresh=True` gives a request its own context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import aiocoap
+from aiocoap import Message
+
+from .codec import code_of, code_text
+from .params import TransmissionParams
+from .trace import validate_payload
+
+
+class TransportError(Exception):
+    """The request got no CoAP response (network error, RST, timeout)."""
+
+
+class TransportTimeout(TransportError):
+    """No response within the allowed time."""
+
+
+class TransportReset(TransportError):
+    """The peer rejected the request with RST."""
+
+
+@dataclass(frozen=True)
+class CoapResponse:
+    code: str
+    payload: bytes
+    content_format: int | None = None
+    max_age: int | None = None
+    size1: int | None = None
+    message: Any = None
+    message_error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code.startswith("2.")
+
+
+def encode_payload(payload: bytes | str | dict | None) -> bytes | None:
+    """Request body bytes: dicts become compact UTF-8 JSON, strings UTF-8."""
+    if payload is None or isinstance(payload, bytes):
+        return payload
+    if isinstance(payload, str):
+        return payload.encode("utf-8")
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _optional_int(value) -> int | None:
+    return None if value is None else int(value)
+
+
+def response_of(msg: Message) -> CoapResponse:
+    payload = bytes(msg.payload)
+    message, error = validate_payload(payload, posted=False) if payload else (None, None)
+    return CoapResponse(code=code_text(int(msg.code)), payload=payload,
+                        content_format=_optional_int(msg.opt.content_format),
+                        max_age=_optional_int(msg.opt.max_age), size1=_optional_int(msg.opt.size1),
+                        message=message, message_error=error)
+
+
+async def new_context() -> aiocoap.Context:
+    return await aiocoap.Context.create_client_context(transports=["udp6"])
+
+
+class CoapClient:
+    """Create with `await CoapClient.create(params)`; close with `await client.close()`."""
+
+    def __init__(self, params: TransmissionParams, context: aiocoap.Context):
+        self.params = params
+        self._context: aiocoap.Context | None = context
+
+    @classmethod
+    async def create(cls, params: TransmissionParams | None = None) -> CoapClient:
+        return cls(params or TransmissionParams(), await new_context())
+
+    async def request(self, uri: str, *, method: str = "POST", payload: bytes | str | dict | None = None,
+                      content_format: int | None = 50, accept: int | None = None, timeout: float,
+                      query=(), confirmable: bool = True, block_size_exp: int | None = None,
+                      fresh: bool = False) -> CoapResponse:
+        """Send one request and wait at most `timeout` seconds for its (block-wise reassembled) response."""
+        body = encode_payload(payload)
+        msg = Message(code=aiocoap.Code(code_of(method)), uri=uri, payload=body or b"",
+                      transport_tuning=self.params.tuning(confirmable))
+        if body is not None and content_format is not None:
+            msg.opt.content_format = content_format
+        if accept is not None:
+            msg.opt.accept = accept
+        if query:
+            msg.opt.uri_query = tuple(msg.opt.uri_query) + tuple(query)
+        if fresh:
+            context = await new_context()
+            try:
+                return await self._send(context, msg, uri, timeout, block_size_exp)
+            finally:
+                await context.shutdown()
+        if self._context is None:
+            self._context = await new_context()
+        try:
+            return await self._send(self._context, msg, uri, timeout, block_size_exp)
+        except TransportTimeout:
+            await self._recycle()
+            raise
+
+    @staticmethod
+    async def _send(context: aiocoap.Context, msg: Message, uri: str, timeout: float,
+                    block_size_exp: int | None) -> CoapResponse:
+        try:
+            async with asyncio.timeout(timeout):
+                if block_size_exp is not None:
+                    await context.find_remote_and_interface(msg)
+                    msg.remote.maximum_block_size_exp = block_size_exp
+                response = await context.request(msg).response
+        except TimeoutError:
+            raise TransportTimeout(f"no response from {uri} within {timeout:g} s") from None
+        except aiocoap.error.TimeoutError:
+            raise TransportTimeout(f"no acknowledgement from {uri}: retransmissions exhausted") from None
+        except aiocoap.error.MessageError:
+            raise TransportReset(f"{uri} answered with RST") from None
+        except aiocoap.error.NetworkError as exc:
+            cause = exc.__cause__ or exc
+            raise TransportError(f"request to {uri} failed: {type(cause).__name__}: {cause}") from None
+        return response_of(response)
+
+    async def _recycle(self) -> None:
+        """Drop a context that may hold an unfinished CON exchange (NSTART), so later requests are not queued."""
+        old, self._context = self._context, None
+        if old is not None:
+            await old.shutdown()
+
+    async def close(self) -> None:
+        await self._recycle()
+
+    async def __aenter__(self) -> CoapClient:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close()

@@ -1,0 +1,126 @@
+"""CoapServer: an aiocoap UDP server that hands every request (any path, any method) to one async handler.
+
+aiocoap reassembles Block1 requests and serves Block2 responses; the handler decides everything else (4.04, 4.05,
+4.15, ...). A handler that raises is answered 5.00 by aiocoap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiocoap
+import aiocoap.resource
+from aiocoap import Message
+
+from .codec import METHODS, code_of, code_text
+from .params import TransmissionParams
+from .tap import format_address
+
+
+@dataclass(frozen=True)
+class CoapRequest:
+    method: str
+    path: tuple[str, ...]
+    payload: bytes
+    content_format: int | None
+    accept: int | None
+    query: tuple[str, ...]
+    remote: str
+    block1: tuple[int, bool, int] | None = None
+    confirmable: bool = True
+
+
+@dataclass(frozen=True)
+class CoapReply:
+    code: str = "2.04"
+    payload: bytes = b""
+    content_format: int | None = None
+    max_age: int | None = None
+    size1: int | None = None
+
+
+Handler = Callable[[CoapRequest], Awaitable[CoapReply]]
+
+
+def _remote_text(remote) -> str:
+    sockaddr = getattr(remote, "sockaddr", None)
+    if sockaddr is not None:
+        return format_address(sockaddr)
+    return str(getattr(remote, "hostinfo", remote))
+
+
+def request_of(msg: Message) -> CoapRequest:
+    code = int(msg.code)
+    block1 = msg.opt.block1
+    return CoapRequest(
+        method=METHODS.get(code, code_text(code)),
+        path=tuple(msg.opt.uri_path),
+        payload=bytes(msg.payload),
+        content_format=None if msg.opt.content_format is None else int(msg.opt.content_format),
+        accept=None if msg.opt.accept is None else int(msg.opt.accept),
+        query=tuple(msg.opt.uri_query),
+        remote=_remote_text(msg.remote),
+        block1=None if block1 is None else (block1.block_number, bool(block1.more), block1.size_exponent),
+        confirmable=msg.mtype == aiocoap.CON,
+    )
+
+
+class _Dispatch(aiocoap.resource.Resource):
+    """Root resource: all paths and methods go to the handler (block-wise assembly by aiocoap)."""
+
+    def __init__(self, handler: Handler, params: TransmissionParams | None):
+        super().__init__()
+        self.handler = handler
+        self.params = params
+
+    async def render(self, request: Message) -> Message:
+        reply = await self.handler(request_of(request))
+        response = Message(code=aiocoap.Code(code_of(reply.code)), payload=reply.payload)
+        if reply.content_format is not None:
+            response.opt.content_format = reply.content_format
+        if reply.max_age is not None:
+            response.opt.max_age = reply.max_age
+        if reply.size1 is not None:
+            response.opt.size1 = reply.size1
+        if self.params is not None:
+            response.transport_tuning = self.params.tuning(None)
+        return response
+
+
+def bound_port(context: aiocoap.Context) -> int:
+    """The UDP port an aiocoap server context actually bound (for port 0)."""
+    for interface in context.request_interfaces:
+        message_interface = getattr(getattr(interface, "token_interface", None), "message_interface", None)
+        transport = getattr(message_interface, "transport", None)
+        if transport is not None:
+            return transport.get_extra_info("socket").getsockname()[1]
+    raise RuntimeError("aiocoap context has no UDP transport")
+
+
+class CoapServer:
+    """Start with `await CoapServer.start(handler, bind=(host, 0))`; `server.address` is the bound (host, port)."""
+
+    def __init__(self, context: aiocoap.Context, address: tuple[str, int]):
+        self._context = context
+        self.address = address
+
+    @classmethod
+    async def start(cls, handler: Handler, bind: tuple[str, int] = ("127.0.0.1", 0),
+                    params: TransmissionParams | None = None) -> CoapServer:
+        context = await aiocoap.Context.create_server_context(_Dispatch(handler, params), bind=bind,
+                                                              transports=["udp6"])
+        return cls(context, (bind[0], bound_port(context)))
+
+    @property
+    def uri_authority(self) -> str:
+        return format_address(self.address)
+
+    async def stop(self) -> None:
+        await self._context.shutdown()
+
+    async def __aenter__(self) -> CoapServer:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.stop()

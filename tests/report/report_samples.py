@@ -1,0 +1,105 @@
+"""Synthetic results and wire traces for the report tests (no IUT, no network)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conformance.messages import build, encode
+from conformance.transport import codec
+from conformance.transport.trace import FROM_IUT, TO_IUT, Note, Trace, TraceRecord
+
+PEER = "127.0.0.1:40001"
+IUT = "127.0.0.1:5683"
+START = datetime(2026, 11, 26, 6, 0, 0, tzinfo=UTC)
+UNDECODABLE = b"\x01\x02"
+NOTE = "expecting 2.04 with emapCreatedPartyRegistration"
+
+
+def _wall(t: float) -> str:
+    return (START + timedelta(seconds=t)).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def write_trace(path: Path, test_id: str, datagrams: list[tuple[float, str, bytes]], notes=(),
+                start: float = 0.0) -> None:
+    """Write a trace of (t, direction, raw datagram) tuples, the peer on PEER and the IUT on IUT; the trace
+    starts ``start`` seconds after START."""
+    trace = Trace(test_id)
+    for seq, (t, direction, raw) in enumerate(datagrams):
+        src, dst = (PEER, IUT) if direction == TO_IUT else (IUT, PEER)
+        trace.append(TraceRecord.decoded(seq, t, _wall(start + t), direction, src, dst, raw))
+    trace.notes.extend(Note(t, after, text) for t, after, text in notes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    trace.to_jsonl(path)
+
+
+def _post(mid: int, token: bytes, path: str, envelope: dict) -> bytes:
+    return codec.encode(codec.request("POST", path, mid=mid, token=token, payload=encode(envelope),
+                                      content_format=50))
+
+
+def _reply(mtype: int, code: str, mid: int, token: bytes, payload: bytes = b"") -> bytes:
+    options = ((codec.CONTENT_FORMAT, codec.uint_bytes(50)),) if payload.startswith(b"{") else ()
+    return codec.encode(codec.CoapDatagram(mtype, codec.code_of(code), mid, token, options, payload))
+
+
+# Per test: the datagrams of its trace (None: no trace file).
+TRACES = {
+    "TC-U-6.2.1-01": [
+        (0.010, TO_IUT, _post(0x1001, b"\xa1", "/emap/EiRegisterParty", build.query_registration("req-1"))),
+        (0.024, FROM_IUT, _reply(codec.ACK, "2.04", 0x1001, b"\xa1",
+                                 encode(build.created_party_registration("req-1", "vtn-1")))),
+    ],
+    "TC-U-6.2.2-01": [
+        (0.005, TO_IUT, _post(0x1002, b"\xa2", "/emap/EiRegisterParty",
+                              build.create_party_registration("req-2", ven_name="ven-a"))),
+        (0.040, FROM_IUT, _reply(codec.ACK, "4.00", 0x1002, b"\xa2", b"schema: /emapCreatePartyRegistration")),
+        (0.050, FROM_IUT, UNDECODABLE),
+    ],
+    "TC-U-6.3.1-01": [
+        (0.000, TO_IUT, _post(0x1003, b"\xa3", "/emap/EiEvent", build.request_event("req-3", "ven-1"))),
+        (0.002, FROM_IUT, _reply(codec.ACK, "0.00", 0x1003, b"")),
+        (0.120, FROM_IUT, _reply(codec.CON, "2.04", 0x7001, b"\xa3", encode(build.response("req-3")))),
+        (0.121, TO_IUT, _reply(codec.ACK, "0.00", 0x7001, b"")),
+    ],
+    "TC-U-7.1.4-01": [],
+}
+
+
+def _test(test_id, requirements, verdict, reason, trace=True, **extra):
+    return {"id": test_id, "purpose": f"Purpose of {test_id}.", "requirements": requirements,
+            "clause": requirements[0].split("-")[1], "verdict": verdict, "reason": reason, "duration_s": 0.25,
+            "trace": f"trace/{test_id}.jsonl" if trace else None, **extra}
+
+
+def sample_run(profile: str = "upper") -> dict:
+    tests = [
+        _test("TC-U-6.2.1-01", ["EMAP-6.2.1-01"], "pass", ""),
+        _test("TC-U-6.2.2-01", ["EMAP-6.2.2-01", "EMAP-6.2.2-02"], "fail",
+              "EMAP-6.2.2-01: expected 2.04, got 4.00"),
+        _test("TC-U-6.3.1-01", ["EMAP-6.3.1-01"], "inconclusive", "stimulus unavailable",
+              advisories=["EMAP-6.3.1-02: separate response where piggy-backed was possible"]),
+        _test("TC-U-7.1.4-01", ["EMAP-7.1.4-01"], "error", "suite fault: <KeyError 'x'>"),
+        _test("TC-L-6.2.4-01", ["EMAP-6.2.4-06"], "not-applicable", "role == lower", trace=False),
+    ]
+    requirement_verdicts = {"EMAP-6.2.1-01": "pass", "EMAP-6.2.2-01": "fail", "EMAP-6.2.2-02": "fail",
+                            "EMAP-6.3.1-01": "inconclusive", "EMAP-7.1.4-01": "error",
+                            "EMAP-6.2.4-06": "not-applicable", "EMAP-A-04": "not-tested"}
+    return {
+        "suite": {"name": "emap-conformance", "version": "0.1.0"},
+        "iut": {"uri": "coap://127.0.0.1:5683/emap", "role": "upper", "mode": None, "firmware": "1.2.3"},
+        "profile": {"name": profile, "pics": {"role": "upper", "opt_change": True},
+                    "pixit": {"iut": "embedded", "timing": {"t_prompt_s": 10}}},
+        "started": "2026-11-26T06:00:00Z", "finished": "2026-11-26T06:01:00Z", "seed": 1234,
+        "summary": {"pass": 1, "fail": 1, "inconclusive": 1, "error": 1, "not-applicable": 1, "waived": 0},
+        "tests": tests,
+        "requirements": [{"id": rid, "level": "shall", "verdict": v} for rid, v in requirement_verdicts.items()],
+        "fuzz": {"examples": 200, "seed": 1234, "targets": [{"name": "EiEvent", "examples": 200, "failures": 0}]},
+    }
+
+
+def write_sample_traces(report_dir: Path) -> None:
+    """The per-test traces a run of sample_run() would have written into ``report_dir``."""
+    for index, (test_id, datagrams) in enumerate(TRACES.items()):
+        notes = [(0.03, 1, NOTE)] if test_id == "TC-U-6.2.2-01" else []
+        write_trace(report_dir / "trace" / f"{test_id}.jsonl", test_id, datagrams, notes, start=index)

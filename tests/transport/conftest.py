@@ -1,0 +1,105 @@
+"""Fixtures for the transport tests: an echo CoapServer, a fast CoapClient, a trace and a tap in front of the server."""
+
+import json
+
+import pytest_asyncio
+
+from conformance.transport import CoapClient, CoapReply, CoapServer, Trace, TransmissionParams, WireTap
+
+FAST = TransmissionParams(ack_timeout=0.2, ack_random_factor=1.5, max_retransmit=2)
+
+
+async def echo_handler(request):
+    """Echo the request as JSON; path /missing answers 4.04, GET answers 4.05 (the handler's decision)."""
+    if request.path == ("missing",):
+        return CoapReply("4.04")
+    if request.method == "GET":
+        return CoapReply("4.05")
+    body = {"method": request.method, "path": list(request.path), "query": list(request.query),
+            "content_format": request.content_format, "accept": request.accept,
+            "payload": request.payload.decode("utf-8", "replace")}
+    return CoapReply("2.04", json.dumps(body).encode(), content_format=50, max_age=30)
+
+
+@pytest_asyncio.fixture
+async def fast():
+    """Short CoAP timers so unanswered CONs end quickly."""
+    return FAST
+
+
+@pytest_asyncio.fixture
+async def server():
+    srv = await CoapServer.start(echo_handler)
+    yield srv
+    await srv.stop()
+
+
+@pytest_asyncio.fixture
+async def client():
+    cl = await CoapClient.create(FAST)
+    yield cl
+    await cl.close()
+
+
+@pytest_asyncio.fixture
+async def trace():
+    return Trace("transport-test")
+
+
+@pytest_asyncio.fixture
+async def tap(server, trace):
+    wt = await WireTap.start(server.address, trace=trace)
+    yield wt
+    await wt.stop()
+
+
+@pytest_asyncio.fixture
+async def silent_socket():
+    """A bound UDP socket that never answers: (host, port)."""
+    import asyncio
+
+    transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+        asyncio.DatagramProtocol, local_addr=("127.0.0.1", 0))
+    yield transport.get_extra_info("sockname")[:2]
+    transport.close()
+
+
+def _require_tool(name: str) -> str:
+    """Path of an external tool; skips the test when missing, except under CI (env CI set) where it fails."""
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required under CI but is not installed")
+        pytest.skip(f"{name} is not installed")
+    return path
+
+
+@pytest_asyncio.fixture
+async def require_tool():
+    return _require_tool
+
+
+async def run_tool(*argv: str, timeout: float = 10.0) -> tuple[int, str, str]:
+    """Run a program with a bounded wait; returns (exit code, stdout, stderr)."""
+    import asyncio
+
+    proc = await asyncio.create_subprocess_exec(*argv, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        async with asyncio.timeout(timeout):
+            out, err = await proc.communicate()
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc.returncode, out.decode(errors="replace"), err.decode(errors="replace")
+
+
+@pytest_asyncio.fixture
+async def tool_runner():
+    return run_tool
