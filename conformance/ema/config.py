@@ -9,6 +9,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from conformance.transport.params import TransmissionParams
+
 DEFAULT_PORT = 5683
 DEFAULT_BIND = "coap://127.0.0.1:5683/emap"
 DEFAULT_LOWER_PATH = ("emapl",)
@@ -107,32 +109,19 @@ class EmaConfig:
         return dataclasses.replace(self.bind, path=DEFAULT_LOWER_PATH)
 
     @property
-    def max_transmit_span(self) -> float:
-        """MAX_TRANSMIT_SPAN of RFC 7252 section 4.8.2."""
-        return self.ack_timeout * (2**self.max_retransmit - 1) * self.ack_random_factor
+    def transmission(self) -> TransmissionParams:
+        """The CoAP transmission parameters (EMAP-7.1.5-01, ICS-11)."""
+        return TransmissionParams(self.ack_timeout, self.ack_random_factor, self.max_retransmit)
 
     @property
     def max_transmit_wait(self) -> float:
         """MAX_TRANSMIT_WAIT of RFC 7252 section 4.8.2 (93 s with the defaults)."""
-        return self.ack_timeout * (2 ** (self.max_retransmit + 1) - 1) * self.ack_random_factor
+        return self.transmission.max_transmit_wait
 
     @property
     def exchange_lifetime(self) -> float:
         """EXCHANGE_LIFETIME of RFC 7252 section 4.8.2 (247 s with the defaults)."""
-        return self.max_transmit_span + 2 * 100.0 + self.ack_timeout
-
-    def transport_tuning(self):
-        """An aiocoap TransportTuning carrying the configured CoAP transmission parameters (EMAP-7.1.5-01)."""
-        import aiocoap
-
-        cfg = self
-
-        class Tuning(aiocoap.Reliable):
-            ACK_TIMEOUT = cfg.ack_timeout
-            ACK_RANDOM_FACTOR = cfg.ack_random_factor
-            MAX_RETRANSMIT = cfg.max_retransmit
-
-        return Tuning()
+        return self.transmission.exchange_lifetime
 
     def validate(self) -> None:
         """Reject inconsistent values with a one-line ConfigError naming the option."""

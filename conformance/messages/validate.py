@@ -21,10 +21,13 @@ KINDS = ("not-utf8", "bom", "not-json", "duplicate-member", "not-envelope", "unk
 
 
 class MessageError(Exception):
-    """A payload that is not a valid EMAP message; ``kind`` is one of KINDS, ``pointer`` a JSON pointer."""
+    """A payload that is not a valid EMAP message; ``kind`` is one of KINDS, ``pointer`` a JSON pointer,
+    ``keyword`` the JSON Schema keyword that failed (kind "schema" only)."""
 
-    def __init__(self, kind: str, detail: str, *, name: str | None = None, pointer: str = ""):
+    def __init__(self, kind: str, detail: str, *, name: str | None = None, pointer: str = "",
+                 keyword: str | None = None):
         self.kind = kind
+        self.keyword = keyword
         self.name = name
         self.pointer = pointer
         self.detail = detail
@@ -187,15 +190,15 @@ def _short(value) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _describe(error) -> tuple[tuple, str]:
-    """(instance path, one-line detail) of the most useful schema error."""
+def _describe(error) -> tuple[tuple, str, str]:
+    """(instance path, one-line detail, keyword) of the most useful schema error."""
     while error.parent is not None:
         error = error.parent
     path = tuple(error.absolute_path)
     value, rule = error.instance, error.validator_value
     if error.validator == "required":
         missing = next(m for m in rule if not isinstance(value, dict) or m not in value)
-        return (*path, missing), f"required member {missing!r} is missing"
+        return (*path, missing), f"required member {missing!r} is missing", "required"
     details = {
         "type": lambda: f"expected {rule}, got {_json_type(value)}" + ("" if value is None else f" {_short(value)}"),
         "enum": lambda: f"{_short(value)} is not a value of the enumeration",
@@ -211,7 +214,7 @@ def _describe(error) -> tuple[tuple, str]:
         "maximum": lambda: f"{_short(value)} is greater than {rule}",
     }
     describe = details.get(error.validator)
-    return path, describe() if describe else error.message.splitlines()[0][:200]
+    return path, describe() if describe else error.message.splitlines()[0][:200], error.validator
 
 
 def validate(payload: bytes | str | dict, *, posted: bool = True) -> ValidMessage:
@@ -227,6 +230,6 @@ def validate(payload: bytes | str | dict, *, posted: bool = True) -> ValidMessag
     normalise(body, name)
     error = best_match(validator_of(name, posted).iter_errors(value))
     if error is not None:
-        path, detail = _describe(error)
-        raise MessageError("schema", detail, name=name, pointer=pointer_of(path))
+        path, detail, keyword = _describe(error)
+        raise MessageError("schema", detail, name=name, pointer=pointer_of(path), keyword=keyword)
     return ValidMessage(name, body)

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 from conformance.messages import RESOURCES, MessageError, ValidMessage, encode, validate
 from conformance.messages import build as B
 from conformance.peer.ids import IdSource
-from conformance.transport import CoapClient, CoapReply, CoapServer, TransmissionParams, WireTap
+from conformance.transport import CoapClient, CoapReply, CoapServer, TransmissionParams, WireTap, codec
+from conformance.transport.tap import DatagramEndpoint
 
 JSON = 50
 
@@ -212,6 +213,46 @@ class PeerBase:
                 raise PeerError(f"no answer from the IUT to a POST to {resource} within {wait:.1f} s") from None
             response = None
         return Posted(resource, payload, envelope, response)
+
+    def request_datagram(self, resource: str, message: dict, *, mid: int, token: bytes) -> bytes:
+        """A CON POST datagram carrying ``message`` to the IUT's ``resource`` (for duplicate-CON tests)."""
+        path = "/" + "/".join(self._target_path + (resource,))
+        return codec.encode(codec.request("POST", path, mid=mid, token=token, payload=encode(message),
+                                          content_format=JSON))
+
+    async def send_raw(self, datagrams: list[bytes], *, timeout: float | None = None) -> list[bytes | None]:
+        """Send crafted datagrams one at a time from ONE socket through the client tap (so the IUT sees one
+        endpoint, as for a retransmission); for each, the first response datagram with a response code
+        (piggy-backed, or a separate response, which is acknowledged), or None after ``timeout``."""
+        await self.start()
+        wait = self.exchange_timeout if timeout is None else timeout
+        replies: asyncio.Queue = asyncio.Queue()
+        endpoint = None
+
+        def on_datagram(data: bytes, _addr) -> None:
+            try:
+                dg = codec.decode(data)
+            except codec.CodecError:
+                return
+            if dg.mtype == codec.CON:
+                endpoint.send(codec.encode(codec.empty_ack_for(dg)))
+            if dg.is_response:
+                replies.put_nowait(data)
+
+        loop = asyncio.get_running_loop()
+        _, endpoint = await loop.create_datagram_endpoint(lambda: DatagramEndpoint(on_datagram, lambda exc: None),
+                                                          remote_addr=self._client_tap.address[:2])
+        answers: list[bytes | None] = []
+        try:
+            for data in datagrams:
+                endpoint.send(data)
+                try:
+                    answers.append(await asyncio.wait_for(replies.get(), wait))
+                except TimeoutError:
+                    answers.append(None)
+        finally:
+            await endpoint.close()
+        return answers
 
     # -- server side -----------------------------------------------------------------------------------------
     async def answer_request(self, resource: str, message: ValidMessage) -> dict | None:

@@ -70,7 +70,7 @@ def peer_endpoint(emap_run) -> tuple[str, int] | None:
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def iut(emap_run):
     """The IUT (``IutHandle``): the embedded sample EMA, started here, or the external device, probed here."""
-    from .iut import IutError, open_iut
+    from .iut_access import IutError, open_iut
 
     try:
         handle, stop = await open_iut(emap_run.profile, emap_run.iut_setting, emap_run.peer,

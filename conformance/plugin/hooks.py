@@ -50,7 +50,12 @@ def _run(config) -> EmapRun | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session, config, items):
-    cases = [(item.nodeid, case) for item in items if (case := EmapCase.of(item)) is not None]
+    cases = []
+    for item in items:
+        case = EmapCase.of(item)
+        if case is not None:
+            item.extra_keyword_matches.add(case.id)  # -k selects by test case id
+            cases.append((item.nodeid, case))
     if not cases:
         return
     run = _run(config)

@@ -85,7 +85,7 @@ class EmapRun:
             raise SettingsError("--profile: no profile given (a TOML file or a bundled name)")
         from conformance.profiles import load_profile
 
-        from .iut import IutError, peer_endpoint
+        from .iut_access import IutError, peer_endpoint
 
         self.profile = load_profile(self.settings.profile)
         try:

@@ -1,5 +1,6 @@
 """Reports of a conformance run, all rendered from results.json: conformance.html, junit.xml, trace.pcapng;
-baseline waivers (``conformance.report.baseline``) and the Allure trace attachment (``conformance.report.allure``).
+baseline waivers (``conformance.report.baseline``) and the Allure trace attachment
+(``conformance.report.allure``).
 """
 
 from conformance.report.cli import main

@@ -1,6 +1,7 @@
 """Baseline of accepted failures (waivers) and the gating rules that keep it honest.
 
-A baseline file lists known failures a lab or vendor accepts for a while, each with a reason and an expiry date:
+A baseline file lists known failures a lab or vendor accepts for a while, each with a reason and an
+expiry date:
 
     [[waivers]]
     test = "TC-U-6.2.2-01"
@@ -10,9 +11,10 @@ A baseline file lists known failures a lab or vendor accepts for a while, each w
 
 (or the same as JSON: ``{"waivers": [{"test": ..., "reason": ..., "expires": "2027-01-31"}]}``).
 
-Rules: a listed test that FAILS, in a run the entry applies to, before the entry expires, becomes WAIVED (its reason
-kept, the waiver's reason added). An ERROR is never waived (it is a fault of the run, not a known IUT defect). A
-listed test that PASSES and an expired entry are baseline problems: they fail the run, so the file cannot go stale.
+Rules: a listed test that FAILS, in a run the entry applies to, before the entry expires, becomes WAIVED
+(its reason kept, the waiver's reason added). An ERROR is never waived (it is a fault of the run, not a known
+IUT defect). A listed test that PASSES and an expired entry are baseline problems: they fail the run, so the
+file cannot go stale.
 """
 
 from __future__ import annotations
@@ -72,16 +74,18 @@ def load_baseline(path: Path | str) -> Baseline:
     for index, waiver in enumerate(waivers):
         key = (waiver.test, waiver.profile)
         if key in seen:
-            raise BaselineError(f"{path}: waivers[{index}]: {waiver.test} is listed twice for the same profile")
+            raise BaselineError(
+                f"{path}: waivers[{index}]: {waiver.test} is listed twice for the same profile"
+            )
         seen.add(key)
     return Baseline(path, waivers)
 
 
 def apply_baseline(results: dict, baseline: Baseline, today: date) -> list[str]:
-    """Waive the listed failures in ``results`` (in place) and return the baseline problems (each fails the run).
+    """Waive the listed failures in ``results`` (in place); return the baseline problems (each fails the run).
 
-    Records ``waivers`` and ``baseline_problems`` in every run, updates the ``summary`` and the verdicts of the
-    requirements whose tests were waived.
+    Records ``waivers`` and ``baseline_problems`` in every run, updates the ``summary`` and the verdicts of
+    the requirements whose tests were waived.
     """
     all_problems = []
     for run in runs_of(results):
@@ -116,8 +120,13 @@ def _waive(test: dict, waiver: Waiver) -> None:
 
 
 def _waiver_record(test: dict) -> dict:
-    return {"test": test["id"], "reason": test["waiver"]["reason"], "expires": test["waiver"]["expires"],
-            "verdict": Verdict.FAIL.value, "test_reason": test["reason"]}
+    return {
+        "test": test["id"],
+        "reason": test["waiver"]["reason"],
+        "expires": test["waiver"]["expires"],
+        "verdict": Verdict.FAIL.value,
+        "test_reason": test["reason"],
+    }
 
 
 def _update_requirements(run: dict, requirement_ids: set[str]) -> None:

@@ -15,12 +15,16 @@ PROG = "emap-conformance report"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Re-render conformance.html, junit.xml and trace.pcapng from a results.json without re-running "
-                    "the suite. Traces (trace/*.jsonl) are read next to the results file.",
+        description="Re-render conformance.html, junit.xml and trace.pcapng from a results.json without "
+        "re-running the suite. Traces (trace/*.jsonl) are read next to the results file.",
     )
     parser.add_argument("results", type=Path, metavar="RESULTS_JSON", help="results file written by a run")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="directory to write the reports into (default: the results file's directory)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="directory to write the reports into (default: the results file's directory)",
+    )
     return parser
 
 

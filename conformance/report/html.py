@@ -1,16 +1,23 @@
-"""conformance.html: one self-contained page (inline CSS, JS and SVG) rendered with jinja2 from results.json."""
+"""conformance.html: one self-contained page (inline CSS, JS, SVG) rendered with jinja2 from results."""
 
 from __future__ import annotations
 
 import base64
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import jinja2
 
-from conformance.report.results import clause_key, clause_of_requirement, overall_verdict, runs_of
+from conformance.catalogue import load_catalogue
+from conformance.report.results import (
+    clause_key,
+    clause_of_requirement,
+    overall_verdict,
+    run_verdict,
+    runs_of,
+)
 from conformance.report.traces import LoadedTrace, chart_rows, round_trips
-from conformance.verdict import Verdict
 
 TEMPLATE = "conformance.html.j2"
 
@@ -24,7 +31,6 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["ms"] = lambda value: "\u2013" if value is None else f"{value:.1f}"
-    env.filters["pretty_json"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
     return env
 
 
@@ -45,8 +51,12 @@ def render_html(results: dict, traces: list[list[LoadedTrace]]) -> str:
 def _run_view(index: int, run: dict, run_traces: list[LoadedTrace]) -> dict:
     anchor = f"run{index + 1}"
     tests = [
-        {**test, "anchor": f"{anchor}-{test['id']}", "rows": chart_rows(loaded.trace) if loaded.trace else [],
-         "trace_unavailable": loaded.unavailable}
+        {
+            **test,
+            "anchor": f"{anchor}-{test['id']}",
+            "rows": chart_rows(loaded.trace) if loaded.trace else [],
+            "trace_unavailable": loaded.unavailable,
+        }
         for test, loaded in zip(run["tests"], run_traces, strict=True)
     ]
     profile_json = json.dumps(run["profile"], indent=2, ensure_ascii=False, sort_keys=True)
@@ -55,15 +65,14 @@ def _run_view(index: int, run: dict, run_traces: list[LoadedTrace]) -> dict:
         "baseline_problems": [],
         **run,
         "anchor": anchor,
-        "verdict": Verdict.worst(
-            [Verdict(t["verdict"]) for t in run["tests"]] + ([Verdict.FAIL] if run.get("baseline_problems") else [])
-        ).value,
+        "verdict": run_verdict(run).value,
         "tests": tests,
         "matrix": _matrix(run, anchor),
         "round_trips": round_trips([loaded.trace for loaded in run_traces if loaded.trace]),
         "advisories": [(t["id"], text) for t in run["tests"] for text in t.get("advisories", [])],
         "profile_json": profile_json,
-        "profile_data_uri": "data:application/json;base64," + base64.b64encode(profile_json.encode()).decode(),
+        "profile_data_uri": "data:application/json;base64,"
+        + base64.b64encode(profile_json.encode()).decode(),
         "profile_file": f"profile-{run['profile']['name']}.json",
         "fuzz_view": _fuzz_view(run["fuzz"]) if "fuzz" in run else None,
     }
@@ -80,21 +89,16 @@ def _matrix(run: dict, anchor: str) -> list[dict]:
     for requirement in run["requirements"]:
         clause = requirement.get("clause") or clause_of_requirement(requirement["id"])
         test_ids = requirement.get("tests", tests_of.get(requirement["id"], []))
-        clauses.setdefault(clause, []).append({
-            **requirement,
-            "tests": [(tid, f"{anchor}-{tid}", verdict_of.get(tid, "not-tested")) for tid in test_ids],
-        })
+        clauses.setdefault(clause, []).append(
+            {
+                **requirement,
+                "tests": [(tid, f"{anchor}-{tid}", verdict_of.get(tid, "not-tested")) for tid in test_ids],
+            }
+        )
     return [
-        {"clause": clause, "requirements": reqs, "counts": _count(r["verdict"] for r in reqs)}
+        {"clause": clause, "requirements": reqs, "counts": Counter(r["verdict"] for r in reqs)}
         for clause, reqs in sorted(clauses.items(), key=lambda item: clause_key(item[0]))
     ]
-
-
-def _count(verdicts) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for verdict in verdicts:
-        counts[verdict] = counts.get(verdict, 0) + 1
-    return counts
 
 
 def _fuzz_view(fuzz: dict) -> dict:
@@ -104,12 +108,11 @@ def _fuzz_view(fuzz: dict) -> dict:
     for key, value in fuzz.items():
         if isinstance(value, list) and value and all(isinstance(row, dict) for row in value):
             columns = list(dict.fromkeys(column for row in value for column in row))
-            tables.append({"name": key, "columns": columns, "rows": [[row.get(c, "") for c in columns] for row in value]})
+            rows = [[row.get(column, "") for column in columns] for row in value]
+            tables.append({"name": key, "columns": columns, "rows": rows})
     return {"scalars": scalars, "tables": tables}
 
 
 def _catalogue_titles() -> dict[str, str]:
     """Requirement titles from the catalogue, shown next to ids the results do not title themselves."""
-    from conformance.catalogue import load_catalogue
-
     return {requirement.id: requirement.title for requirement in load_catalogue()}

@@ -1,4 +1,4 @@
-"""The results file (results.json): its JSON Schema, validation, loading and the helpers every renderer shares."""
+"""The results file (results.json): its JSON Schema, validation, loading and helpers the renderers share."""
 
 from __future__ import annotations
 
@@ -28,11 +28,13 @@ def results_schema() -> dict:
 
 @functools.cache
 def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(results_schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    return jsonschema.Draft7Validator(
+        results_schema(), format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+    )
 
 
 def validate_results(results: dict, source: str = "results") -> None:
-    """Raise ResultsError naming the first offending member (a JSON pointer) when ``results`` breaks the schema."""
+    """Raise ResultsError naming the first offending member (a JSON pointer) if ``results`` is invalid."""
     error = jsonschema.exceptions.best_match(_validator().iter_errors(results))
     if error is not None:
         pointer = "/" + "/".join(str(p) for p in error.absolute_path)
@@ -66,13 +68,17 @@ def summarise(tests: list[dict]) -> dict[str, int]:
     return counts
 
 
-def overall_verdict(results: dict) -> Verdict:
-    """Worst verdict over every test of every run; a baseline problem counts as a failure (it fails the run)."""
-    runs = runs_of(results)
-    verdicts = [Verdict(t["verdict"]) for run in runs for t in run["tests"]]
-    if any(run.get("baseline_problems") for run in runs):
+def run_verdict(run: dict) -> Verdict:
+    """Worst verdict over a run's tests; a baseline problem counts as a failure (it fails the run)."""
+    verdicts = [Verdict(t["verdict"]) for t in run["tests"]]
+    if run.get("baseline_problems"):
         verdicts.append(Verdict.FAIL)
     return Verdict.worst(verdicts)
+
+
+def overall_verdict(results: dict) -> Verdict:
+    """Worst verdict over every run (not-applicable when nothing applied)."""
+    return Verdict.worst(run_verdict(run) for run in runs_of(results))
 
 
 def clause_key(clause: str) -> tuple:

@@ -1,4 +1,4 @@
-"""What the report shows of the wire traces: message sequence chart rows and round-trip statistics per resource."""
+"""What the report shows of the wire traces: sequence chart rows, round-trip statistics per resource."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conformance.transport import codec
 from conformance.transport.trace import TO_IUT, Trace
+
+MAX_CHART_DATAGRAMS = 400
 
 
 @dataclass(frozen=True)
@@ -80,14 +82,24 @@ def load_traces(runs: list[dict], trace_dir: Path) -> list[list[LoadedTrace]]:
     return [[load_trace(trace_dir, test.get("trace")) for test in run["tests"]] for run in runs]
 
 
-def chart_rows(trace: Trace) -> list[ChartRow | ChartNote]:
-    """The rows of a test's message sequence chart in capture order, each note before the datagram it preceded."""
+def chart_rows(trace: Trace, limit: int = MAX_CHART_DATAGRAMS) -> list[ChartRow | ChartNote]:
+    """The rows of a test's message sequence chart in capture order, each note before the datagram it
+    preceded; at most ``limit`` datagrams (the trace files keep them all)."""
     notes = sorted(trace.notes, key=lambda note: note.after_seq)
     rows: list[ChartRow | ChartNote] = []
-    for record in trace.records:
+    for record in trace.records[:limit]:
         while notes and notes[0].after_seq <= record.seq:
             rows.append(_note(notes.pop(0)))
         rows.append(_row(record))
+    if len(trace.records) > limit:
+        rows.append(
+            ChartNote(
+                time="",
+                text=f"{len(trace.records) - limit} more datagrams are not drawn: see the "
+                f"trace file and trace.pcapng",
+            )
+        )
+        notes = [note for note in notes if note.after_seq <= limit]
     return rows + [_note(note) for note in notes]
 
 
@@ -116,9 +128,17 @@ def _row(record) -> ChartRow:
     else:
         message = ""
     return ChartRow(
-        seq=record.seq, time=f"+{record.t:.3f} s", to_iut=record.direction == TO_IUT,
-        endpoints=f"{record.src} \u2192 {record.dst}", coap=coap_text, message=message, problem=problem,
-        options=options, payload=payload, size=len(record.raw), hexdump=hexdump(record.raw),
+        seq=record.seq,
+        time=f"+{record.t:.3f} s",
+        to_iut=record.direction == TO_IUT,
+        endpoints=f"{record.src} \u2192 {record.dst}",
+        coap=coap_text,
+        message=message,
+        problem=problem,
+        options=options,
+        payload=payload,
+        size=len(record.raw),
+        hexdump=hexdump(record.raw),
         fault=record.fault or "",
     )
 
@@ -147,14 +167,14 @@ def hexdump(data: bytes, width: int = 16) -> str:
     """Offset, hex bytes and printable ASCII, ``width`` bytes a line."""
     lines = []
     for offset in range(0, len(data), width):
-        chunk = data[offset:offset + width]
+        chunk = data[offset : offset + width]
         ascii_text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
         lines.append(f"{offset:04x}  {chunk.hex(' '):<{width * 3}} {ascii_text}")
     return "\n".join(lines)
 
 
 def round_trips(traces: list[Trace]) -> list[RoundTrips]:
-    """Round-trip statistics of the request/response exchanges in ``traces``, one row per direction and resource."""
+    """Round-trip statistics of the exchanges in ``traces``, one row per direction and resource."""
     groups: dict[tuple[str, str, str], list] = {}
     for trace in traces:
         for exchange in trace.exchanges():
@@ -169,5 +189,14 @@ def _stats(key: tuple[str, str, str], rtts: list) -> RoundTrips:
     if not answered:
         return RoundTrips(direction, method, path, len(rtts), len(rtts), None, None, None, None)
     p95 = answered[max(0, -(-95 * len(answered) // 100) - 1)]
-    return RoundTrips(direction, method, path, len(rtts), len(rtts) - len(answered), answered[0],
-                      statistics.median(answered), p95, answered[-1])
+    return RoundTrips(
+        direction,
+        method,
+        path,
+        len(rtts),
+        len(rtts) - len(answered),
+        answered[0],
+        statistics.median(answered),
+        p95,
+        answered[-1],
+    )

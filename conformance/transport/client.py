@@ -74,11 +74,16 @@ async def new_context() -> aiocoap.Context:
 
 
 class CoapClient:
-    """Create with `await CoapClient.create(params)`; close with `await client.close()`."""
+    """Create with `await CoapClient.create(params)`; close with `await client.close()`.
+
+    After a timeout the shared aiocoap context is retired (a fresh one serves later requests) and shut down once
+    its other in-flight requests have finished, so concurrent requests are not cut short."""
 
     def __init__(self, params: TransmissionParams, context: aiocoap.Context):
         self.params = params
         self._context: aiocoap.Context | None = context
+        self._inflight: dict[aiocoap.Context, int] = {}
+        self._retired: set[aiocoap.Context] = set()
 
     @classmethod
     async def create(cls, params: TransmissionParams | None = None) -> CoapClient:
@@ -106,11 +111,28 @@ class CoapClient:
                 await context.shutdown()
         if self._context is None:
             self._context = await new_context()
+        context = self._context
+        self._inflight[context] = self._inflight.get(context, 0) + 1
         try:
-            return await self._send(self._context, msg, uri, timeout, block_size_exp)
+            return await self._send(context, msg, uri, timeout, block_size_exp)
         except TransportTimeout:
-            await self._recycle()
+            self._retire(context)
             raise
+        finally:
+            self._inflight[context] -= 1
+            await self._shutdown_idle_retired()
+
+    def _retire(self, context: aiocoap.Context) -> None:
+        """Stop using a context that may hold an unfinished CON exchange (NSTART = 1 would queue later CONs)."""
+        if context is self._context:
+            self._context = None
+        self._retired.add(context)
+
+    async def _shutdown_idle_retired(self) -> None:
+        for context in [c for c in self._retired if not self._inflight.get(c)]:
+            self._retired.discard(context)
+            self._inflight.pop(context, None)
+            await context.shutdown()
 
     @staticmethod
     async def _send(context: aiocoap.Context, msg: Message, uri: str, timeout: float,
@@ -132,14 +154,12 @@ class CoapClient:
             raise TransportError(f"request to {uri} failed: {type(cause).__name__}: {cause}") from None
         return response_of(response)
 
-    async def _recycle(self) -> None:
-        """Drop a context that may hold an unfinished CON exchange (NSTART), so later requests are not queued."""
-        old, self._context = self._context, None
-        if old is not None:
-            await old.shutdown()
-
     async def close(self) -> None:
-        await self._recycle()
+        """Shut down every context, including retired ones."""
+        contexts = self._retired | ({self._context} if self._context is not None else set())
+        self._context, self._retired, self._inflight = None, set(), {}
+        for context in contexts:
+            await context.shutdown()
 
     async def __aenter__(self) -> CoapClient:
         return self

@@ -29,6 +29,7 @@ class CoapRequest:
     remote: str
     block1: tuple[int, bool, int] | None = None
     confirmable: bool = True
+    size1: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class CoapReply:
 
 
 Handler = Callable[[CoapRequest], Awaitable[CoapReply]]
+EarlyHandler = Callable[[CoapRequest], Awaitable[CoapReply | None]]
 
 
 def _remote_text(remote) -> str:
@@ -63,29 +65,44 @@ def request_of(msg: Message) -> CoapRequest:
         remote=_remote_text(msg.remote),
         block1=None if block1 is None else (block1.block_number, bool(block1.more), block1.size_exponent),
         confirmable=msg.mtype == aiocoap.CON,
+        size1=None if msg.opt.size1 is None else int(msg.opt.size1),
     )
+
+
+def message_of(reply: CoapReply, params: TransmissionParams | None) -> Message:
+    response = Message(code=aiocoap.Code(code_of(reply.code)), payload=reply.payload)
+    if reply.content_format is not None:
+        response.opt.content_format = reply.content_format
+    if reply.max_age is not None:
+        response.opt.max_age = reply.max_age
+    if reply.size1 is not None:
+        response.opt.size1 = reply.size1
+    if params is not None:
+        response.transport_tuning = params.tuning(None)
+    return response
 
 
 class _Dispatch(aiocoap.resource.Resource):
     """Root resource: all paths and methods go to the handler (block-wise assembly by aiocoap)."""
 
-    def __init__(self, handler: Handler, params: TransmissionParams | None):
+    def __init__(self, handler: Handler, params: TransmissionParams | None, first_block: EarlyHandler | None):
         super().__init__()
         self.handler = handler
         self.params = params
+        self.first_block = first_block
+
+    async def render_to_pipe(self, pipe) -> None:
+        request = pipe.request
+        block1 = request.opt.block1
+        if self.first_block is not None and block1 is not None and block1.block_number == 0 and block1.more:
+            reply = await self.first_block(request_of(request))
+            if reply is not None:
+                pipe.add_response(message_of(reply, self.params), is_last=True)
+                return
+        await super().render_to_pipe(pipe)
 
     async def render(self, request: Message) -> Message:
-        reply = await self.handler(request_of(request))
-        response = Message(code=aiocoap.Code(code_of(reply.code)), payload=reply.payload)
-        if reply.content_format is not None:
-            response.opt.content_format = reply.content_format
-        if reply.max_age is not None:
-            response.opt.max_age = reply.max_age
-        if reply.size1 is not None:
-            response.opt.size1 = reply.size1
-        if self.params is not None:
-            response.transport_tuning = self.params.tuning(None)
-        return response
+        return message_of(await self.handler(request_of(request)), self.params)
 
 
 def bound_port(context: aiocoap.Context) -> int:
@@ -107,9 +124,13 @@ class CoapServer:
 
     @classmethod
     async def start(cls, handler: Handler, bind: tuple[str, int] = ("127.0.0.1", 0),
-                    params: TransmissionParams | None = None) -> CoapServer:
-        context = await aiocoap.Context.create_server_context(_Dispatch(handler, params), bind=bind,
-                                                              transports=["udp6"])
+                    params: TransmissionParams | None = None, first_block: EarlyHandler | None = None
+                    ) -> CoapServer:
+        """`first_block`, when given, sees the first block of every Block1 transfer (payload partial, `size1`
+        as announced) and may answer it at once (e.g. 4.04, 4.05 or 4.13 with Size1, EMAP-7.1.5-10); None
+        lets the transfer continue to `handler`."""
+        dispatch = _Dispatch(handler, params, first_block)
+        context = await aiocoap.Context.create_server_context(dispatch, bind=bind, transports=["udp6"])
         return cls(context, (bind[0], bound_port(context)))
 
     @property

@@ -60,10 +60,8 @@ def _is_partial_block(dg: CoapDatagram) -> bool:
 
 
 def _looks_json(dg: CoapDatagram) -> bool:
-    cf = dg.content_format
-    if cf is not None:
-        return cf == JSON_FORMAT
-    return dg.payload.lstrip()[:1] in (b"{", b"[")
+    """Content-Format application/json, or (whatever the format says) a body that starts like a JSON object."""
+    return dg.content_format == JSON_FORMAT or dg.payload.lstrip()[:1] in (b"{", b"[")
 
 
 @dataclass
@@ -187,12 +185,19 @@ class Exchange:
     def records(self) -> list[TraceRecord]:
         return sorted((r for tx in self.transactions for r in tx.records), key=lambda r: r.seq)
 
+    def final_responses(self) -> list[TraceRecord]:
+        """The responses carrying the result (one, or one per Block2 block), 2.31 Continue excluded."""
+        return [tx.response for tx in self.transactions
+                if tx.response is not None and tx.response.coap.code != CONTINUE]
+
     @property
     def response(self) -> TraceRecord | None:
         """The response carrying the exchange's result code (a 2.31 Continue only if nothing else came)."""
+        final = self.final_responses()
+        if final:
+            return final[0]
         answered = [tx.response for tx in self.transactions if tx.response is not None]
-        final = [r for r in answered if r.coap.code != CONTINUE]
-        return final[0] if final else (answered[-1] if answered else None)
+        return answered[-1] if answered else None
 
     @property
     def reset(self) -> bool:
@@ -245,8 +250,7 @@ class Exchange:
     @cached_property
     def response_payload(self) -> bytes | None:
         """Reassembled response body (Block2), or None when there is no response or blocks are missing."""
-        final = [tx.response for tx in self.transactions
-                 if tx.response is not None and tx.response.coap.code != CONTINUE]
+        final = self.final_responses()
         return _reassemble(final, BLOCK2) if final else None
 
     @cached_property
@@ -333,7 +337,7 @@ def pair_transactions(records: Iterable[TraceRecord]) -> list[_Transaction]:
             continue
         if dg.is_request and dg.mtype in (CON, NON):
             tx = by_request_mid.get((rec.src, rec.dst, dg.mid))
-            if tx is None:
+            if tx is None or tx.dg.token != dg.token:  # a retransmission repeats MID and token
                 tx = _Transaction(rec)
                 txs.append(tx)
                 by_request_mid[(rec.src, rec.dst, dg.mid)] = tx
@@ -453,7 +457,7 @@ class Trace:
             if ex.request_message is not None:
                 found.append((ex.request_blocks()[-1], ex.request_message))
             if ex.response_message is not None:
-                found.append((ex.response if not ex.blockwise else _last_response(ex), ex.response_message))
+                found.append((ex.final_responses()[-1], ex.response_message))
         found += [(r, r.emap) for r in self.records if r.emap is not None and r.seq not in covered]
         found.sort(key=lambda pair: pair[0].seq)
         return [(r, m) for r, m in found
@@ -487,7 +491,3 @@ class Trace:
                 raise ValueError(f"{path}:{number}: not a trace line: {exc}") from None
         return trace
 
-
-def _last_response(ex: Exchange) -> TraceRecord:
-    final = [tx.response for tx in ex.transactions if tx.response is not None and tx.response.coap.code != CONTINUE]
-    return final[-1]

@@ -54,7 +54,7 @@ def test_encode_is_compact_utf8_and_rejects_nan():
 
 
 @pytest.mark.parametrize("payload, kind", [
-    ('{"emapPoll": {"venID": "v"}}'.encode("utf-8") + b"\x80", "not-utf8"),
+    (b'{"emapPoll": {"venID": "v"}}' + b"\x80", "not-utf8"),
     ("\ufeff" + '{"emapPoll": {"venID": "v"}}', "bom"),
     ("[" * 100000, "not-json"),
     ('{"emapRequestEvent": {"eiRequestEvent": {"requestID": "r", "venID": "v", "replyLimit": Infinity}}}',

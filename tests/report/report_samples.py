@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from conformance.messages import build, encode
 from conformance.transport import codec
@@ -20,8 +24,9 @@ def _wall(t: float) -> str:
     return (START + timedelta(seconds=t)).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def write_trace(path: Path, test_id: str, datagrams: list[tuple[float, str, bytes]], notes=(),
-                start: float = 0.0) -> None:
+def write_trace(
+    path: Path, test_id: str, datagrams: list[tuple[float, str, bytes]], notes=(), start: float = 0.0
+) -> None:
     """Write a trace of (t, direction, raw datagram) tuples, the peer on PEER and the IUT on IUT; the trace
     starts ``start`` seconds after START."""
     trace = Trace(test_id)
@@ -34,8 +39,9 @@ def write_trace(path: Path, test_id: str, datagrams: list[tuple[float, str, byte
 
 
 def _post(mid: int, token: bytes, path: str, envelope: dict) -> bytes:
-    return codec.encode(codec.request("POST", path, mid=mid, token=token, payload=encode(envelope),
-                                      content_format=50))
+    return codec.encode(
+        codec.request("POST", path, mid=mid, token=token, payload=encode(envelope), content_format=50)
+    )
 
 
 def _reply(mtype: int, code: str, mid: int, token: bytes, payload: bytes = b"") -> bytes:
@@ -47,13 +53,30 @@ def _reply(mtype: int, code: str, mid: int, token: bytes, payload: bytes = b"") 
 TRACES = {
     "TC-U-6.2.1-01": [
         (0.010, TO_IUT, _post(0x1001, b"\xa1", "/emap/EiRegisterParty", build.query_registration("req-1"))),
-        (0.024, FROM_IUT, _reply(codec.ACK, "2.04", 0x1001, b"\xa1",
-                                 encode(build.created_party_registration("req-1", "vtn-1")))),
+        (
+            0.024,
+            FROM_IUT,
+            _reply(
+                codec.ACK, "2.04", 0x1001, b"\xa1", encode(build.created_party_registration("req-1", "vtn-1"))
+            ),
+        ),
     ],
     "TC-U-6.2.2-01": [
-        (0.005, TO_IUT, _post(0x1002, b"\xa2", "/emap/EiRegisterParty",
-                              build.create_party_registration("req-2", ven_name="ven-a"))),
-        (0.040, FROM_IUT, _reply(codec.ACK, "4.00", 0x1002, b"\xa2", b"schema: /emapCreatePartyRegistration")),
+        (
+            0.005,
+            TO_IUT,
+            _post(
+                0x1002,
+                b"\xa2",
+                "/emap/EiRegisterParty",
+                build.create_party_registration("req-2", ven_name="ven-a"),
+            ),
+        ),
+        (
+            0.040,
+            FROM_IUT,
+            _reply(codec.ACK, "4.00", 0x1002, b"\xa2", b"schema: /emapCreatePartyRegistration"),
+        ),
         (0.050, FROM_IUT, UNDECODABLE),
     ],
     "TC-U-6.3.1-01": [
@@ -67,34 +90,68 @@ TRACES = {
 
 
 def _test(test_id, requirements, verdict, reason, trace=True, **extra):
-    return {"id": test_id, "purpose": f"Purpose of {test_id}.", "requirements": requirements,
-            "clause": requirements[0].split("-")[1], "verdict": verdict, "reason": reason, "duration_s": 0.25,
-            "trace": f"trace/{test_id}.jsonl" if trace else None, **extra}
+    return {
+        "id": test_id,
+        "purpose": f"Purpose of {test_id}.",
+        "requirements": requirements,
+        "clause": requirements[0].split("-")[1],
+        "verdict": verdict,
+        "reason": reason,
+        "duration_s": 0.25,
+        "trace": f"trace/{test_id}.jsonl" if trace else None,
+        **extra,
+    }
 
 
 def sample_run(profile: str = "upper") -> dict:
     tests = [
         _test("TC-U-6.2.1-01", ["EMAP-6.2.1-01"], "pass", ""),
-        _test("TC-U-6.2.2-01", ["EMAP-6.2.2-01", "EMAP-6.2.2-02"], "fail",
-              "EMAP-6.2.2-01: expected 2.04, got 4.00"),
-        _test("TC-U-6.3.1-01", ["EMAP-6.3.1-01"], "inconclusive", "stimulus unavailable",
-              advisories=["EMAP-6.3.1-02: separate response where piggy-backed was possible"]),
+        _test(
+            "TC-U-6.2.2-01",
+            ["EMAP-6.2.2-01", "EMAP-6.2.2-02"],
+            "fail",
+            "EMAP-6.2.2-01: expected 2.04, got 4.00",
+        ),
+        _test(
+            "TC-U-6.3.1-01",
+            ["EMAP-6.3.1-01"],
+            "inconclusive",
+            "stimulus unavailable",
+            advisories=["EMAP-6.3.1-02: separate response where piggy-backed was possible"],
+        ),
         _test("TC-U-7.1.4-01", ["EMAP-7.1.4-01"], "error", "suite fault: <KeyError 'x'>"),
         _test("TC-L-6.2.4-01", ["EMAP-6.2.4-06"], "not-applicable", "role == lower", trace=False),
     ]
-    requirement_verdicts = {"EMAP-6.2.1-01": "pass", "EMAP-6.2.2-01": "fail", "EMAP-6.2.2-02": "fail",
-                            "EMAP-6.3.1-01": "inconclusive", "EMAP-7.1.4-01": "error",
-                            "EMAP-6.2.4-06": "not-applicable", "EMAP-A-04": "not-tested"}
+    requirement_verdicts = {
+        "EMAP-6.2.1-01": "pass",
+        "EMAP-6.2.2-01": "fail",
+        "EMAP-6.2.2-02": "fail",
+        "EMAP-6.3.1-01": "inconclusive",
+        "EMAP-7.1.4-01": "error",
+        "EMAP-6.2.4-06": "not-applicable",
+        "EMAP-A-04": "not-tested",
+    }
     return {
         "suite": {"name": "emap-conformance", "version": "0.1.0"},
         "iut": {"uri": "coap://127.0.0.1:5683/emap", "role": "upper", "mode": None, "firmware": "1.2.3"},
-        "profile": {"name": profile, "pics": {"role": "upper", "opt_change": True},
-                    "pixit": {"iut": "embedded", "timing": {"t_prompt_s": 10}}},
-        "started": "2026-11-26T06:00:00Z", "finished": "2026-11-26T06:01:00Z", "seed": 1234,
+        "profile": {
+            "name": profile,
+            "pics": {"role": "upper", "opt_change": True},
+            "pixit": {"iut": "embedded", "timing": {"t_prompt_s": 10}},
+        },
+        "started": "2026-11-26T06:00:00Z",
+        "finished": "2026-11-26T06:01:00Z",
+        "seed": 1234,
         "summary": {"pass": 1, "fail": 1, "inconclusive": 1, "error": 1, "not-applicable": 1, "waived": 0},
         "tests": tests,
-        "requirements": [{"id": rid, "level": "shall", "verdict": v} for rid, v in requirement_verdicts.items()],
-        "fuzz": {"examples": 200, "seed": 1234, "targets": [{"name": "EiEvent", "examples": 200, "failures": 0}]},
+        "requirements": [
+            {"id": rid, "level": "shall", "verdict": v} for rid, v in requirement_verdicts.items()
+        ],
+        "fuzz": {
+            "examples": 200,
+            "seed": 1234,
+            "targets": [{"name": "EiEvent", "examples": 200, "failures": 0}],
+        },
     }
 
 
@@ -103,3 +160,13 @@ def write_sample_traces(report_dir: Path) -> None:
     for index, (test_id, datagrams) in enumerate(TRACES.items()):
         notes = [(0.03, 1, NOTE)] if test_id == "TC-U-6.2.2-01" else []
         write_trace(report_dir / "trace" / f"{test_id}.jsonl", test_id, datagrams, notes, start=index)
+
+
+def require_tool(name: str) -> str:
+    """Path of an external program; a missing one skips the test, or fails it under CI (env CI set)."""
+    found = shutil.which(name)
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is required under CI but is not installed")
+        pytest.skip(f"{name} is not installed")
+    return found

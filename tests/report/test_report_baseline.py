@@ -24,14 +24,23 @@ def _test(results: dict, test_id: str) -> dict:
 
 
 def test_listed_failure_is_waived_with_both_reasons(results):
-    problems = apply_baseline(results, _baseline(Waiver(FAILING, "vendor ticket 17", date(2027, 1, 31))), TODAY)
+    problems = apply_baseline(
+        results, _baseline(Waiver(FAILING, "vendor ticket 17", date(2027, 1, 31))), TODAY
+    )
     assert problems == []
     test = _test(results, FAILING)
     assert test["verdict"] == "waived"
     assert test["reason"] == "EMAP-6.2.2-01: expected 2.04, got 4.00"
     assert test["waiver"] == {"reason": "vendor ticket 17", "expires": "2027-01-31"}
-    assert results["waivers"] == [{"test": FAILING, "reason": "vendor ticket 17", "expires": "2027-01-31",
-                                   "verdict": "fail", "test_reason": test["reason"]}]
+    assert results["waivers"] == [
+        {
+            "test": FAILING,
+            "reason": "vendor ticket 17",
+            "expires": "2027-01-31",
+            "verdict": "fail",
+            "test_reason": test["reason"],
+        }
+    ]
     assert results["summary"]["fail"] == 0 and results["summary"]["waived"] == 1
     verdicts = {r["id"]: r["verdict"] for r in results["requirements"]}
     assert verdicts["EMAP-6.2.2-01"] == verdicts["EMAP-6.2.2-02"] == "waived"
@@ -66,7 +75,9 @@ def test_error_is_never_waived(results):
 def test_profile_scoped_waiver_applies_only_to_its_run():
     results = {"runs": [sample_run("upper"), sample_run("intermediate")]}
     _test(results["runs"][1], FAILING)["verdict"] = "pass"
-    problems = apply_baseline(results, _baseline(Waiver(FAILING, "r", date(2027, 1, 1), profile="upper")), TODAY)
+    problems = apply_baseline(
+        results, _baseline(Waiver(FAILING, "r", date(2027, 1, 1), profile="upper")), TODAY
+    )
     assert problems == []
     assert _test(results["runs"][0], FAILING)["verdict"] == "waived"
     assert _test(results["runs"][1], FAILING)["verdict"] == "pass"
@@ -76,43 +87,74 @@ def test_unscoped_waiver_checks_every_run():
     results = {"runs": [sample_run("upper"), sample_run("intermediate")]}
     _test(results["runs"][1], FAILING)["verdict"] = "pass"
     problems = apply_baseline(results, _baseline(Waiver(FAILING, "r", date(2027, 1, 1))), TODAY)
-    assert problems == [f"{FAILING} (profile intermediate): passes but is listed in the baseline; remove the entry"]
+    assert problems == [
+        f"{FAILING} (profile intermediate): passes but is listed in the baseline; remove the entry"
+    ]
 
 
 def test_load_toml_and_json_baselines(tmp_path):
     toml_file = tmp_path / "baseline.toml"
-    toml_file.write_text(f'[[waivers]]\ntest = "{FAILING}"\nreason = "known"\nexpires = 2027-01-31\n'
-                         f'profile = "upper"\n')
+    toml_file.write_text(
+        f'[[waivers]]\ntest = "{FAILING}"\nreason = "known"\nexpires = 2027-01-31\nprofile = "upper"\n'
+    )
     json_file = tmp_path / "baseline.json"
-    json_file.write_text(json.dumps({"waivers": [{"test": FAILING, "reason": "known", "expires": "2027-01-31",
-                                                  "profile": "upper"}]}))
+    json_file.write_text(
+        json.dumps(
+            {"waivers": [{"test": FAILING, "reason": "known", "expires": "2027-01-31", "profile": "upper"}]}
+        )
+    )
     expected = (Waiver(FAILING, "known", date(2027, 1, 31), "upper"),)
     assert load_baseline(toml_file).waivers == expected
     assert load_baseline(json_file).waivers == expected
     assert load_baseline(str(json_file)).path == json_file
 
 
-@pytest.mark.parametrize(("name", "text", "expected"), [
-    ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = "r"\n', "waivers[0]: missing 'expires'"),
-    ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01T10:00:00\n',
-     "waivers[0].expires: "),
-    ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = ""\nexpires = 2027-01-01\n',
-     "waivers[0].reason: must be a non-empty string"),
-    ("b.toml", '[[waivers]]\ntest = "X"\nreason = "r"\nexpires = 2027-01-01\n', "waivers[0].test: 'X' is not"),
-    ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01\nticket = 4\n',
-     "waivers[0]: unknown member 'ticket'"),
-    ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01\n' * 2,
-     "waivers[1]: TC-X is listed twice"),
-    ("b.toml", "waivers = [", "not TOML"),
-    ("b.toml", 'other = 1\n', "the top level must hold only a 'waivers' list"),
-    ("b.json", '{"waivers": [{"test": "TC-X", "reason": "r", "expires": "2027-02-30"}]}',
-     "waivers[0].expires: '2027-02-30' is not a date"),
-    ("b.json", '{"waivers": [{"test": "TC-X", "reason": "r", "expires": "20270201"}]}',
-     "waivers[0].expires: '20270201' is not a date"),
-    ("b.json", '{"waivers": {}}', "waivers: must be a list"),
-    ("b.json", '{"waivers": [', "not JSON"),
-    ("b.yaml", "waivers: []", "unknown baseline format '.yaml'"),
-])
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("b.toml", '[[waivers]]\ntest = "TC-X"\nreason = "r"\n', "waivers[0]: missing 'expires'"),
+        (
+            "b.toml",
+            '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01T10:00:00\n',
+            "waivers[0].expires: ",
+        ),
+        (
+            "b.toml",
+            '[[waivers]]\ntest = "TC-X"\nreason = ""\nexpires = 2027-01-01\n',
+            "waivers[0].reason: must be a non-empty string",
+        ),
+        (
+            "b.toml",
+            '[[waivers]]\ntest = "X"\nreason = "r"\nexpires = 2027-01-01\n',
+            "waivers[0].test: 'X' is not",
+        ),
+        (
+            "b.toml",
+            '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01\nticket = 4\n',
+            "waivers[0]: unknown member 'ticket'",
+        ),
+        (
+            "b.toml",
+            '[[waivers]]\ntest = "TC-X"\nreason = "r"\nexpires = 2027-01-01\n' * 2,
+            "waivers[1]: TC-X is listed twice",
+        ),
+        ("b.toml", "waivers = [", "not TOML"),
+        ("b.toml", "other = 1\n", "the top level must hold only a 'waivers' list"),
+        (
+            "b.json",
+            '{"waivers": [{"test": "TC-X", "reason": "r", "expires": "2027-02-30"}]}',
+            "waivers[0].expires: '2027-02-30' is not a date",
+        ),
+        (
+            "b.json",
+            '{"waivers": [{"test": "TC-X", "reason": "r", "expires": "20270201"}]}',
+            "waivers[0].expires: '20270201' is not a date",
+        ),
+        ("b.json", '{"waivers": {}}', "waivers: must be a list"),
+        ("b.json", '{"waivers": [', "not JSON"),
+        ("b.yaml", "waivers: []", "unknown baseline format '.yaml'"),
+    ],
+)
 def test_bad_baseline_file_gives_one_line_error_naming_file_and_entry(tmp_path, name, text, expected):
     path = tmp_path / name
     path.write_text(text)

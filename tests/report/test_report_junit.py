@@ -1,4 +1,4 @@
-"""junit.xml: one testcase per test with requirement and clause properties, verdicts mapped to JUnit outcomes."""
+"""junit.xml: one testcase per test, requirement and clause properties, verdicts mapped to JUnit outcomes."""
 
 from __future__ import annotations
 
@@ -33,10 +33,17 @@ def test_one_testcase_per_test_with_requirements_and_clause(results):
 
 def test_verdicts_map_to_junit_outcomes(results):
     cases = _cases(ET.fromstring(render_junit(results)))
-    outcome = {name: [child.tag for child in case if child.tag not in ("properties", "system-out")]
-               for name, case in cases.items()}
-    assert outcome == {"TC-U-6.2.1-01": [], "TC-U-6.2.2-01": ["failure"], "TC-U-6.3.1-01": ["skipped"],
-                       "TC-U-7.1.4-01": ["error"], "TC-L-6.2.4-01": ["skipped"]}
+    outcome = {
+        name: [child.tag for child in case if child.tag not in ("properties", "system-out")]
+        for name, case in cases.items()
+    }
+    assert outcome == {
+        "TC-U-6.2.1-01": [],
+        "TC-U-6.2.2-01": ["failure"],
+        "TC-U-6.3.1-01": ["skipped"],
+        "TC-U-7.1.4-01": ["error"],
+        "TC-L-6.2.4-01": ["skipped"],
+    }
     failure = cases["TC-U-6.2.2-01"].find("failure")
     assert failure.get("message") == "EMAP-6.2.2-01: expected 2.04, got 4.00"
     assert cases["TC-U-6.3.1-01"].find("skipped").get("type") == "inconclusive"
@@ -47,15 +54,20 @@ def test_suite_counts_and_multi_run(results):
     root = ET.fromstring(render_junit({"runs": [results, sample_run("lower-pull")]}))
     suites = root.findall("testsuite")
     assert [s.get("name") for s in suites] == ["emap-conformance[upper]", "emap-conformance[lower-pull]"]
-    assert (suites[0].get("tests"), suites[0].get("failures"), suites[0].get("errors"), suites[0].get("skipped")) \
-        == ("5", "1", "1", "2")
+    assert (
+        suites[0].get("tests"),
+        suites[0].get("failures"),
+        suites[0].get("errors"),
+        suites[0].get("skipped"),
+    ) == ("5", "1", "1", "2")
     assert root.get("tests") == "10" and root.get("failures") == "2"
     assert ("seed", "1234") in _properties(suites[0])
 
 
 def test_waived_test_passes_with_the_waiver_in_system_out(results):
-    apply_baseline(results, Baseline(None, (Waiver("TC-U-6.2.2-01", "ticket 17", date(2027, 1, 1)),)),
-                   date(2026, 11, 26))
+    apply_baseline(
+        results, Baseline(None, (Waiver("TC-U-6.2.2-01", "ticket 17", date(2027, 1, 1)),)), date(2026, 11, 26)
+    )
     case = _cases(ET.fromstring(render_junit(results)))["TC-U-6.2.2-01"]
     assert case.find("failure") is None
     assert "waived until 2027-01-01: ticket 17" in case.find("system-out").text

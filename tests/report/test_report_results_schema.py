@@ -19,16 +19,19 @@ def test_single_run_and_multi_run_results_validate(results):
     validate_results({"runs": [results, sample_run("lower-pull")]})
 
 
-@pytest.mark.parametrize(("change", "pointer"), [
-    (lambda r: r["tests"][0].update(verdict="passed"), "/tests/0/verdict"),
-    (lambda r: r["tests"][1].pop("reason"), "/tests/1"),
-    (lambda r: r["requirements"][0].update(verdict="unknown"), "/requirements/0/verdict"),
-    (lambda r: r["requirements"][0].update(id="REQ-1"), "/requirements/0/id"),
-    (lambda r: r["summary"].pop("waived"), "/summary"),
-    (lambda r: r.update(started="yesterday"), "/started"),
-    (lambda r: r["iut"].update(role="middle"), "/iut/role"),
-    (lambda r: r.update(seed="1"), "/seed"),
-])
+@pytest.mark.parametrize(
+    ("change", "pointer"),
+    [
+        (lambda r: r["tests"][0].update(verdict="passed"), "/tests/0/verdict"),
+        (lambda r: r["tests"][1].pop("reason"), "/tests/1"),
+        (lambda r: r["requirements"][0].update(verdict="unknown"), "/requirements/0/verdict"),
+        (lambda r: r["requirements"][0].update(id="REQ-1"), "/requirements/0/id"),
+        (lambda r: r["summary"].pop("waived"), "/summary"),
+        (lambda r: r.update(started="yesterday"), "/started"),
+        (lambda r: r["iut"].update(role="middle"), "/iut/role"),
+        (lambda r: r.update(seed="1"), "/seed"),
+    ],
+)
 def test_an_invalid_member_is_named_in_one_line(results, change, pointer):
     change(results)
     with pytest.raises(ResultsError) as info:

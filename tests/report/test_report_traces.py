@@ -30,8 +30,12 @@ def test_hexdump_layout():
 
 
 def test_round_trips_per_direction_and_resource(report_dir):
-    traces = [loaded.trace for loaded in load_traces([{"tests": [
-        {"trace": f"trace/{test_id}.jsonl"} for test_id in TRACES]}], report_dir)[0]]
+    traces = [
+        loaded.trace
+        for loaded in load_traces(
+            [{"tests": [{"trace": f"trace/{test_id}.jsonl"} for test_id in TRACES]}], report_dir
+        )[0]
+    ]
     stats = {(rt.method, rt.path): rt for rt in round_trips(traces)}
     register = stats[("POST", "/emap/EiRegisterParty")]
     assert register.count == 2 and register.unanswered == 0
@@ -47,3 +51,10 @@ def test_missing_or_broken_trace_is_reported_not_raised(tmp_path):
     (tmp_path / "bad.jsonl").write_text("{not json\n")
     loaded = load_trace(tmp_path, "bad.jsonl")
     assert loaded.trace is None and loaded.unavailable.startswith("trace file bad.jsonl unreadable: ")
+
+
+def test_long_trace_is_cut_with_a_note(report_dir):
+    trace = load_trace(report_dir, "trace/TC-U-6.3.1-01.jsonl").trace
+    rows = chart_rows(trace, limit=2)
+    assert [row.kind for row in rows] == ["datagram", "datagram", "note"]
+    assert rows[-1].text.startswith("2 more datagrams are not drawn")

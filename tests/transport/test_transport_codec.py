@@ -87,3 +87,13 @@ options = st.lists(st.tuples(st.integers(0, 2000), st.binary(max_size=300)), max
 def test_round_trip_property(mtype, code, mid, token, options, payload):
     dg = CoapDatagram(mtype, code, mid, token, options, payload)
     assert decode(encode(dg)) == dg
+
+
+@given(data=st.binary(max_size=64))
+def test_decode_raises_only_codec_error_and_re_encodes_exactly(data):
+    try:
+        dg = decode(data)
+    except CodecError as exc:
+        assert str(exc)
+    else:
+        assert encode(dg) == data

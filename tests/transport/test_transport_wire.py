@@ -1,6 +1,7 @@
 """CoapClient and CoapServer talking through a WireTap: every datagram in the trace, block-wise transfers
 reassembled, bounded waits, raw datagrams."""
 
+import asyncio
 import json
 import time
 
@@ -8,6 +9,8 @@ import pytest
 
 from conformance.transport import (
     CoapClient,
+    CoapReply,
+    CoapServer,
     Trace,
     TransmissionParams,
     TransportError,
@@ -30,6 +33,7 @@ async def test_post_through_tap_is_recorded(client, tap, trace):
     echoed = json.loads(resp.payload)
     assert echoed["path"] == ["emap", "EiEvent"] and echoed["query"] == ["a=1"]
     assert echoed["content_format"] == 50 and echoed["accept"] == 50
+    assert echoed["remote"] == f"127.0.0.1:{tap.client_ports()[trace.records[0].src]}"
     assert resp.message is None and resp.message_error
     req, ack = trace.records
     assert (req.direction, ack.direction) == (TO_IUT, FROM_IUT)
@@ -121,3 +125,39 @@ async def test_tap_stop_is_idempotent_and_closes(server, fast):
     with pytest.raises(TransportError, match="ConnectionRefusedError"):
         async with await CoapClient.create(fast) as cl:
             await cl.request(uri(tap), payload=b"", timeout=1)
+
+
+async def test_separate_response_survives_a_concurrent_timeout(client, tap, trace, silent_socket):
+    slow = asyncio.create_task(client.request(uri(tap, "/slow"), payload=b"{}", timeout=5))
+    with pytest.raises(TransportTimeout):
+        await client.request(f"coap://127.0.0.1:{silent_socket[1]}/x", payload=b"", timeout=0.1)
+    assert (await slow).code == "2.04"
+    (ex,) = trace.exchanges()
+    kinds = [(r.direction, r.coap.type_name, r.coap.code_text) for r in ex.records]
+    assert kinds == [(TO_IUT, "CON", "0.02"), (FROM_IUT, "ACK", "0.00"), (FROM_IUT, "CON", "2.04"),
+                     (TO_IUT, "ACK", "0.00")]
+    assert ex.response.coap.type_name == "CON" and ex.rtt >= 0.3
+
+
+async def test_first_block_hook_answers_413_at_once(client, trace, echo):
+    async def too_large(request):
+        return CoapReply("4.13", size1=1024) if request.size1 and request.size1 > 1024 else None
+
+    async with await CoapServer.start(echo, first_block=too_large) as server:
+        async with await WireTap.start(server.address, trace=trace) as tap:
+            resp = await client.request(uri(tap), payload=b"x" * 3000, block_size_exp=4, timeout=5)
+            small = await client.request(uri(tap), payload=b"y" * 900, block_size_exp=4, timeout=5)
+    assert resp.code == "4.13" and resp.size1 == 1024
+    assert small.code == "2.04" and json.loads(small.payload)["payload"] == "y" * 900
+    big_ex, small_ex = trace.exchanges()
+    assert len(big_ex.transmissions) == 1 and big_ex.code == "4.13"
+    assert len(small_ex.transmissions) == 4
+
+
+async def test_ipv6_server_behind_ipv4_tap(client, echo):
+    async with await CoapServer.start(echo, bind=("::1", 0)) as server:
+        assert server.uri_authority.startswith("[::1]:")
+        async with await WireTap.start(server.address, trace=Trace("v6")) as tap:
+            resp = await client.request(uri(tap), payload=b"{}", timeout=5)
+    assert resp.code == "2.04" and json.loads(resp.payload)["remote"].startswith("[::1]:")
+    assert tap.trace.records[0].dst == server.uri_authority

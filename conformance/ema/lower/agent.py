@@ -13,9 +13,16 @@ import logging
 import time
 from functools import partial
 
-from conformance.messages import POLL_REPLIES, RESPONSES_OF, SERVICE_RESOURCE, ValidMessage, build, encode
+from conformance.messages import (
+    POLL_REPLIES,
+    RESPONSES_OF,
+    SERVICE_RESOURCE,
+    ValidMessage,
+    build,
+    encode,
+    timefmt,
+)
 from conformance.messages import rules as message_rules
-from conformance.messages import timefmt
 from conformance.transport.client import CoapClient, TransportError
 from conformance.transport.params import TransmissionParams
 
@@ -51,6 +58,7 @@ class LowerEma:
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._creating = 0
+        self._registration_backoff: float | None = None
         self._no_create = asyncio.Event()
         self._no_create.set()
         self._stopped = False
@@ -67,6 +75,7 @@ class LowerEma:
                                     self.config.max_retransmit)
         self.client = await CoapClient.create(params)
         self._task = asyncio.create_task(self._run(), name="lower-ema")
+        self.query()
         self.register(retry=True)
 
     async def stop(self) -> None:
@@ -138,7 +147,8 @@ class LowerEma:
 
     def query(self) -> None:
         envelope = build.query_registration(self.ids("qr"), self.link.ven_id if self.link else None)
-        self.send(Outgoing("EiRegisterParty", envelope, RESPONSES_OF["emapQueryRegistration"], bound=False))
+        self.send(Outgoing("EiRegisterParty", envelope, RESPONSES_OF["emapQueryRegistration"], bound=False,
+                           resend=lambda: False))
 
     def _created(self, request: dict, retry: bool, response: ValidMessage | None, outcome: Outcome) -> None:
         body = response.body if response is not None else {}
@@ -166,7 +176,7 @@ class LowerEma:
         self._bootstrap()
 
     def _next_backoff(self) -> float:
-        current = getattr(self, "_registration_backoff", None)
+        current = self._registration_backoff
         current = self.config.backoff_initial if current is None else min(current * 2, self.config.backoff_cap)
         self._registration_backoff = current
         return current
@@ -284,7 +294,8 @@ class LowerEma:
                 self.requester.updated(body)
                 return build.updated_report(request_id, ven_id), None
             if name == "emapCancelReport":
-                self.reporter.cancel(body) if ven_id == link.ven_id else self._check_ven(ven_id, link)
+                self._check_ven(ven_id, link)
+                self.reporter.cancel(body)
                 self._wake.set()
                 return build.canceled_report(request_id, ven_id, self.reporter.pending()), None
         except Refusal as refusal:
@@ -371,7 +382,7 @@ class LowerEma:
         """EMAP-7.1.5-03/-04/-05/-08: the identical message again, later."""
         if outcome is Outcome.BUSY:
             self.send(out, max_age)
-        elif self.link is not None and self.link.pull and out.bound:
+        elif self.link is not None and self.link.pull:
             out.at_poll = self._poll_round + 1
             self.outbox.add(out)
         else:

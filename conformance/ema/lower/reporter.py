@@ -12,11 +12,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from conformance.ema.upper import report_content
 from conformance.messages import build, timefmt
+from conformance.messages.rules import report_request_rules
 
 #: The metadata reports this lower EMA can offer, by metadata `reportName` (Table 6.4-1).
-SAMPLING = ("PT1S", "PT1H", False)
-HISTORY_BUFFER = "PT24H"
 
 
 def _offer(name: str) -> dict:
@@ -26,12 +26,12 @@ def _offer(name: str) -> dict:
     if name == "METADATA_TELEMETRY_USAGE":
         return build.metadata_report("rs-usage", name, [
             build.report_description("power-1", "usage", "Direct Read", item_base=build.item_base("powerReal"),
-                                     sampling=SAMPLING),
+                                     sampling=report_content.SAMPLING),
             build.report_description("energy-1", "usage", "Direct Read",
-                                     item_base=build.item_base("energyReal", scale="k"), sampling=SAMPLING)])
+                                     item_base=build.item_base("energyReal", scale="k"), sampling=report_content.SAMPLING)])
     return build.metadata_report("rs-history", name, [build.report_description(
         "energy-h", "usage", "Direct Read", item_base=build.item_base("energyReal", scale="k"))],
-        duration=HISTORY_BUFFER)
+        duration=report_content.HISTORY_DURATION_S)
 
 
 OFFERABLE = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_HISTORY_USAGE")
@@ -145,25 +145,12 @@ class Reporter:
                 if payload["rID"] not in _rids(report):
                     raise Refusal("452", f"rID {payload['rID']!r} is not in metadata report {sid!r}")
         ids = [request["reportRequestID"] for request in requests]
-        for request in requests:  # step 5: 454
-            rid, specifier = request["reportRequestID"], request["reportSpecifier"]
-            sid = specifier["reportSpecifierID"]
-            if rid == "0":
-                raise Refusal("454", 'reportRequestID "0" is reserved')
-            if ids.count(rid) > 1:
-                raise Refusal("454", f"reportRequestID {rid!r} repeats within the message")
-            if rid in self.used_ids:
-                raise Refusal("454", f"reportRequestID {rid!r} was used before in this registration")
-            payloads = specifier.get("specifierPayload")
-            if (sid == "METADATA") == bool(payloads):
-                raise Refusal("454", "specifierPayload must be present exactly when reportSpecifierID is not "
-                                     "METADATA")
-            for payload in payloads or ():
-                if payload["readingType"] != "x-notApplicable":
-                    raise Refusal("454", f"readingType {payload['readingType']!r} is not x-notApplicable")
-            if sid != "METADATA" and self._report(sid)["reportName"].startswith("METADATA_HISTORY_") and (
-                    _seconds(specifier["granularity"]) or _seconds(specifier["reportBackDuration"])):
-                raise Refusal("454", f"{sid!r} is a history report: granularity and reportBackDuration must be zero")
+        for request_id in ids:  # step 5: 454
+            if request_id in self.used_ids:
+                raise Refusal("454", f"reportRequestID {request_id!r} was used before in this registration")
+        violations = report_request_rules(body, {r["reportSpecifierID"]: r for r in self.metadata})
+        if violations:
+            raise Refusal("454", f"{violations[0].pointer}: {violations[0].text}")
         for request in requests:  # step 6: 461
             specifier = request["reportSpecifier"]
             sid, granularity = specifier["reportSpecifierID"], _seconds(specifier["granularity"])
@@ -250,33 +237,21 @@ class Reporter:
         return due
 
     def _data_report(self, serving: Serving) -> dict:
+        """The data report of EMAP-6.4.4-02/-05 (window shapes and payloads shared with the upper role)."""
         now = timefmt.utc_now()
-        g, name = serving.granularity, serving.metadata_name
-        if name.startswith("METADATA_HISTORY_"):
-            if serving.window and serving.window[1]:
-                start, length = serving.window
-            else:
-                length = _seconds(self._report(serving.specifier_id)["duration"]) if self._report(
-                    serving.specifier_id) else 0.0
-                start = now - timedelta(seconds=length)
-            spans = [(start + timedelta(seconds=i * length / 4), length / 4) for i in range(4)]
+        report = self._report(serving.specifier_id)
+        if serving.metadata_name.startswith("METADATA_HISTORY_"):
+            windows = report_content.history_windows(report, serving.window, now)
         elif serving.one_shot or serving.final:
-            spans = [(now - timedelta(seconds=g), g)]
+            windows = report_content.windows_ending(now, serving.granularity, 1)
         else:
             end = serving.start_wall + timedelta(seconds=(serving.sent + 1) * serving.back)
-            count = max(1, round(serving.back / g)) if g else 1
-            spans = [(end - timedelta(seconds=(count - i) * g), g) for i in range(count)]
-        intervals = [build.data_interval(start, length, [self._payload(serving, r_id) for r_id in serving.rids],
-                                         uid=str(i)) for i, (start, length) in enumerate(spans)]
-        total = (spans[-1][0] + timedelta(seconds=spans[-1][1]) - spans[0][0]).total_seconds()
-        return build.data_report(serving.request_id, serving.specifier_id, name.removeprefix("METADATA_"),
-                                 intervals, created=now, duration=total)
-
-    @staticmethod
-    def _payload(serving: Serving, r_id: str) -> dict:
-        if serving.metadata_name == "METADATA_TELEMETRY_STATUS":
-            return build.report_payload(r_id, online=True)
-        return build.report_payload(r_id, value=1500.0 if r_id.startswith("power") else 12.5)
+            count = max(1, round(serving.back / serving.granularity)) if serving.granularity else 1
+            windows = report_content.windows_ending(end, serving.granularity, count)
+        total = (windows[-1][0] - windows[0][0]).total_seconds() + windows[-1][1]
+        return build.data_report(serving.request_id, serving.specifier_id, report_content.data_name(report),
+                                 report_content.intervals(report, list(serving.rids), windows), created=now,
+                                 duration=total)
 
 
 def _rids(report: dict) -> set[str]:

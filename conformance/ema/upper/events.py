@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from conformance.messages import build
 from conformance.messages.rules import event_sort_key, event_status
@@ -94,12 +94,9 @@ class Event:
         if "venID" in target:
             target["venID"] = [ven_id]  # EMAP-6.3.1-08: exactly L's venID
         allowed = deadline = None
-        if opt_change and self.opt_change_allowed is not None:
+        if opt_change and self.opt_change_allowed is not None:  # EMAP-A-03
             allowed = self.opt_change_allowed
-            if allowed and self.opt_change_deadline is not None:
-                deadline = self.opt_change_deadline
-                if self.duration > 0:  # EMAP-A-03: not after the event's end
-                    deadline = min(deadline, self.dtstart + timedelta(seconds=self.duration))
+            deadline = self.opt_change_deadline if allowed else None
         baseline = None
         if self.baseline:
             baseline = build.baseline(self.baseline, dtstart=self.dtstart)

@@ -13,13 +13,11 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-import aiocoap
-from aiocoap import Code, Message
-
 from conformance.ema.config import EmaConfig
 from conformance.ema.upper.links import Link
 from conformance.ema.upper.outbound import Outgoing
-from conformance.messages import MessageError, ValidMessage, encode, validate
+from conformance.messages import ValidMessage
+from conformance.transport.client import CoapClient, TransportError
 
 log = logging.getLogger("conformance.ema.upper.push")
 
@@ -36,7 +34,7 @@ class PushDelivery:
         self.config = config
         self.delivered = delivered
         self._task: asyncio.Task | None = None
-        self._ctx: aiocoap.Context | None = None
+        self._client: CoapClient | None = None  # one per lower EMA: a recycled context disturbs no other link
 
     def kick(self) -> None:
         """Start sending if not already doing so."""
@@ -48,18 +46,23 @@ class PushDelivery:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        await self._close()
-
-    async def _close(self) -> None:
-        if self._ctx is not None:
-            ctx, self._ctx = self._ctx, None
-            await ctx.shutdown()
+        if self._client is not None:
+            client, self._client = self._client, None
+            await client.close()
 
     def _sendable(self, item: Outgoing) -> bool:
         link = self.link
         return link.active and not link.pull and link.queue.head() is item and item.still_valid()
 
     async def _run(self) -> None:
+        try:
+            await self._deliver()
+        finally:
+            if not self.link.active and self._client is not None:  # registration ended: nothing more to send
+                client, self._client = self._client, None
+                await client.close()
+
+    async def _deliver(self) -> None:
         link = self.link
         backoff = self.config.backoff_initial
         while link.active and not link.pull:
@@ -70,9 +73,9 @@ class PushDelivery:
                 link.queue.pop()
                 continue
             item.materialize()
-            outcome, response = await self._exchange(link.transport_address, item)
-            if outcome == "failed" or outcome == "unavailable":
-                delay = backoff if outcome == "failed" else response
+            outcome, value = await self._exchange(link.transport_address, item)
+            if outcome != "done":
+                delay = backoff if outcome == "failed" else value
                 if outcome == "failed":
                     backoff = min(backoff * 2, self.config.backoff_cap)
                 log.info("push %s to %s %s; re-send in %.1f s", item.name, link.ven_id, outcome, delay)
@@ -84,33 +87,25 @@ class PushDelivery:
             if link.queue.head() is item:
                 link.queue.pop()
             if item.epoch == link.epoch and link.active:
-                self.delivered(link, item, response)
+                self.delivered(link, item, value)
 
     async def _exchange(self, base: str, item: Outgoing):
         """POST the entry once: ``("done", ValidMessage | None)`` (a response other than 5.03 arrived: the entry
         is delivered; None unless a valid 2.04 message), ``("failed", None)`` or ``("unavailable", max_age)``."""
         uri = f"{base}/{item.resource}"
-        request = Message(code=Code.POST, uri=uri, payload=encode(item.envelope), content_format=50,
-                          transport_tuning=self.config.transport_tuning())
+        wait = 2 * self.config.max_transmit_wait + self.config.t_prompt
         try:
-            if self._ctx is None:
-                self._ctx = await aiocoap.Context.create_client_context(transports=["udp6"])
-            async with asyncio.timeout(2 * self.config.max_transmit_wait + self.config.t_prompt):
-                response = await self._ctx.request(request).response
-        except (aiocoap.error.Error, OSError, TimeoutError) as exc:
+            if self._client is None:
+                self._client = await CoapClient.create(self.config.transmission)
+            response = await self._client.request(uri, payload=item.envelope, timeout=wait)
+        except TransportError as exc:
             log.info("push %s to %s failed: %s", item.name, uri, exc)
-            await self._close()  # a fresh context: an abandoned CON must not block the next one (NSTART)
             return "failed", None
-        if response.code == Code.SERVICE_UNAVAILABLE:
-            max_age = response.opt.max_age
-            return "unavailable", float(DEFAULT_MAX_AGE if max_age is None else max_age)
-        if response.code != Code.CHANGED:
+        if response.code == "5.03":
+            return "unavailable", float(DEFAULT_MAX_AGE if response.max_age is None else response.max_age)
+        if response.code != "2.04":
             log.info("push %s to %s answered %s: procedure ended", item.name, uri, response.code)
             return "done", None
-        if not response.payload:
-            return "done", None
-        try:
-            return "done", validate(response.payload, posted=False)
-        except MessageError as exc:
-            log.info("push %s to %s: invalid response (%s)", item.name, uri, exc)
-            return "done", None
+        if response.payload and response.message is None:
+            log.info("push %s to %s: invalid response (%s)", item.name, uri, response.message_error)
+        return "done", response.message

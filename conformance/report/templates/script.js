@@ -1,5 +1,12 @@
-// Verdict filters and "expand failures" for each run's test list; the page works without it.
-document.querySelectorAll(".filters").forEach(function (bar) {
+// Verdict filters and "expand failures" for each run's test list, the not-tested toggle of each coverage
+// matrix; the page works without them.
+document.querySelectorAll(".show-untested").forEach(function (box) {
+  var matrix = box.closest(".card").querySelector("table.matrix");
+  box.addEventListener("change", function () {
+    matrix.classList.toggle("hide-untested", !box.checked);
+  });
+});
+document.querySelectorAll(".filters[data-run]").forEach(function (bar) {
   var list = bar.nextElementSibling;
   function apply() {
     var shown = {};

@@ -6,7 +6,11 @@ requirement id and a one-line description of what was on the wire.
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import urlsplit
+
 from conformance.messages import MESSAGES
+from conformance.messages.timefmt import parse_datetime
 from conformance.peer import Posted
 from conformance.verdict import Fail, Inconclusive
 
@@ -73,8 +77,9 @@ def answer_of(trace, posted: Posted, requirement: str):
 
 
 def expect_answer(trace, posted: Posted, requirement: str, *, name: str | tuple[str, ...],
-                  code: str | tuple[str, ...] | None = "200", echo: bool = True):
-    """Judge U's answer to ``posted``: message type ``name``, responseCode ``code``, echoed requestID."""
+                  code: str | tuple[str, ...] | None = "200", echo: bool = False):
+    """Judge U's answer to ``posted``: message type ``name``, responseCode ``code`` and, with ``echo`` (only in
+    tests of the requirement concerned), the echoed requestID."""
     exchange = exchange_of(trace, posted)
     message = answer_of(trace, posted, requirement)
     names = (name,) if isinstance(name, str) else name
@@ -153,3 +158,66 @@ async def act(stimulus, action: str, args: dict | None = None) -> None:
     if outcome.status in ("unavailable", "unsupported", "refused"):
         raise Inconclusive(f"stimulus {action} {outcome.status}: {outcome.detail}")
     raise RuntimeError(f"stimulus {action} failed: {outcome.detail}")
+
+
+def upper_metadata(trace, ven_id: str) -> list[dict]:
+    """The metadata reports of the latest emapRegisterReport U sent to ``ven_id`` (empty if none)."""
+    found = [m for _, m in sent_by_iut(trace, "emapRegisterReport") if m.body.get("venID") == ven_id]
+    return found[-1].body.get("emapReport", []) if found else []
+
+
+def telemetry_target(trace, ven_id: str) -> tuple[str, str, dict]:
+    """(reportSpecifierID, rID, emapSamplingRate) of a telemetry report U offers ``ven_id``; Inconclusive if none."""
+    for report in upper_metadata(trace, ven_id):
+        if report.get("reportName", "").startswith("METADATA_TELEMETRY_"):
+            description = report["emapReportDescription"][0]
+            return report["reportSpecifierID"], description["rID"], description.get("emapSamplingRate", {})
+    raise Inconclusive("the IUT offers no METADATA_TELEMETRY_* report in its emapRegisterReport (ICS-8)")
+
+
+def lower_status_request(peer) -> dict:
+    """Stimulus args asking U to request a one-shot report of the peer's status metadata."""
+    status = peer.metadata[0]
+    return {"venID": peer.ven_id, "reportSpecifierID": status["reportSpecifierID"],
+            "rIDs": [status["emapReportDescription"][0]["rID"]], "granularity": "PT0S", "reportBackDuration": "PT0S"}
+
+
+async def let_iut_act(peer) -> None:
+    """Wait the declared bound (T_PROMPT + tolerance) by which U must have queued what a stimulus asked for, when
+    the test must not fetch it yet (pull mode: fetching it would deliver it)."""
+    await asyncio.sleep(peer.prompt)
+
+
+def messages_to(trace, peer, name: str) -> list:
+    """``(record, message)`` of every ``name`` U sent to ``peer``: pushed to its base URI, as a poll reply, or as
+    the answer to one of its requests."""
+    port = None if peer.base_uri is None else str(urlsplit(peer.base_uri).port)
+    found = []
+    for exchange in trace.exchanges():
+        request, reply = exchange.request_message, exchange.response_message
+        if exchange.direction == "from-iut" and request is not None and request.name == name \
+                and port is not None and exchange.request.dst.rsplit(":", 1)[-1] == port:
+            found.append((exchange.request, request))
+        elif exchange.direction == "to-iut" and reply is not None and reply.name == name and request is not None:
+            body = request.body
+            if (body.get("venID") or body.get("eiRequestEvent", {}).get("venID")) == peer.ven_id:
+                found.append((exchange.response, reply))
+    return found
+
+
+def rule_violations(violations, requirement: str) -> list:
+    """The violations of one requirement (rules functions report several)."""
+    return [v for v in violations if v.requirement_id == requirement]
+
+
+def generated_at(record):
+    """The wall-clock time U generated a message, as seen by the tester (the record's capture time)."""
+    return parse_datetime(record.wall)
+
+
+async def try_act(stimulus, action: str, args: dict) -> bool:
+    """Like ``act`` but a refused or unsupported stimulus only returns False (an optional part of a test)."""
+    outcome = await stimulus.stimulate(action, args)
+    if outcome.status == "error":
+        raise RuntimeError(f"stimulus {action} failed: {outcome.detail}")
+    return outcome.status == "accepted"

@@ -1,0 +1,84 @@
+"""The sample lower EMA in push mode: its transport address, answers in the CoAP response, 463 when not
+registered, re-registration on request, stimulus statuses."""
+
+from __future__ import annotations
+
+import time
+
+from ema_lower_upper_script import T_PROMPT, VEN_ID, VTN_ID
+
+from conformance.messages import build
+
+
+async def _registered(upper, lower):
+    creates = await upper.wait_for("emapRequestEvent", timeout=3 * T_PROMPT)
+    assert lower.role.link is not None
+    return creates
+
+
+async def test_push_registration_and_pushed_requests(upper, lower_push):
+    """EMAP-6.2.3-01, EMAP-7.1.3-06, EMAP-6.6-10, EMAP-6.3.2-07, EMAP-6.2.5-02/-03."""
+    await _registered(upper, lower_push)
+    create = next(s for s in upper.seen if s.name == "emapCreatePartyRegistration").message.body
+    assert create["emapPullModel"] is False
+    assert create["emapTransportAddress"] == lower_push.running.ready["lower"]
+    reply = await lower_push.push("EiEvent", build.distribute_event("de-9", VTN_ID, [build.event("ev-9")]))
+    assert reply.name == "emapCreatedEvent"
+    assert reply.body["eiCreatedEvent"]["eventResponses"]["eventResponse"][0]["responseCode"] == "200"
+    reply = await lower_push.push("EiEvent", build.distribute_event("de-10", "vtn-other", [build.event("ev-9")]))
+    assert reply.response_code == "452" and "eventResponses" not in reply.body["eiCreatedEvent"]
+    reply = await lower_push.push("EiRegisterParty", build.request_reregistration("ven-other"))
+    assert reply.name == "emapResponse" and reply.response_code == "452"
+    mark = time.monotonic()
+    reply = await lower_push.push("EiRegisterParty", build.request_reregistration(VEN_ID))
+    assert reply.body["eiResponse"] == {"responseCode": "200", "requestID": ""}
+    again = await upper.wait_for("emapCreatePartyRegistration", since=mark, timeout=T_PROMPT + 0.3)
+    assert again[0].t - mark <= T_PROMPT and again[0].message.body["registrationID"] == "reg-1"
+    assert "emapPoll" not in upper.names()
+    status, _ = await lower_push.role.stimulate("poll", {})
+    assert status == "unsupported"
+
+
+async def test_push_cancel_by_upper_then_463(upper, lower_push):
+    """EMAP-6.2.4-03/-04 (452, then 200 ending the registration), EMAP-6.2.1-03 (463), EMAP-6.2.4-06."""
+    await _registered(upper, lower_push)
+    reply = await lower_push.push("EiRegisterParty", build.cancel_party_registration("xp-1", "reg-x", VEN_ID))
+    assert reply.response_code == "452" and lower_push.role.link is not None
+    reply = await lower_push.push("EiRegisterParty", build.cancel_party_registration("xp-2", "reg-1", VEN_ID))
+    assert reply.response_code == "200" and lower_push.role.link is None
+    reply = await lower_push.push("EiReport", build.create_report("cr-1", VEN_ID, [
+        build.report_request("rq-1", "rs-status", ["status-1"])]))
+    assert reply.name == "emapCreatedReport" and reply.response_code == "463"
+    reply = await lower_push.push("EiEvent", build.distribute_event("de-1", VTN_ID, []))
+    assert reply.name == "emapCreatedEvent" and reply.response_code == "463"
+    for action in ("request-event", "create-opt", "poll", "register-report"):
+        status, _ = await lower_push.role.stimulate(action, {"optType": "optIn"})
+        assert status == "refused", action
+    status, _ = await lower_push.role.stimulate("create-event", {})
+    assert status == "unsupported"
+
+
+async def test_push_reports_as_reporter_and_requester(upper, lower_push):
+    """EMAP-6.4.3-06 (one-shot within T_PROMPT), EMAP-6.4.2-06 (METADATA answer), EMAP-6.4.4-04 (452 checks as
+    requester), stimulus request-report."""
+    await _registered(upper, lower_push)
+    mark = time.monotonic()
+    reply = await lower_push.push("EiReport", build.create_report("cr-2", VEN_ID, [
+        build.report_request("rq-m", "METADATA")]))
+    assert reply.response_code == "200"
+    meta = await upper.wait_for("emapRegisterReport", since=mark, timeout=T_PROMPT + 0.3)
+    assert meta[0].message.body["reportRequestID"] == "rq-m"
+    status, _ = await lower_push.role.stimulate("request-report", {"reportSpecifierID": "u-status",
+                                                                    "rIDs": ["u-1"], "reportRequestID": "mine-1"})
+    assert status == "accepted"
+    await upper.wait_for("emapCreateReport", timeout=T_PROMPT)
+    data = build.data_report("mine-1", "u-status", "TELEMETRY_STATUS", [build.data_interval(
+        "2024-05-01T10:00:00Z", "PT0S", [build.report_payload("u-1", online=True)])])
+    wrong = build.data_report("mine-1", "u-other", "TELEMETRY_STATUS", data["intervals"]["interval"])
+    reply = await lower_push.push("EiReport", build.update_report("ur-1", VEN_ID, [wrong]))
+    assert reply.response_code == "452"
+    reply = await lower_push.push("EiReport", build.update_report("ur-2", VEN_ID, [data]))
+    assert reply.response_code == "200"
+    status, _ = await lower_push.role.stimulate("request-report", {"reportSpecifierID": "u-status",
+                                                                    "reportRequestID": "mine-1"})
+    assert status == "refused"
