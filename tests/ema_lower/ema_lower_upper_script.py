@@ -41,7 +41,10 @@ class ScriptedUpper:
         self.events: list[dict] = []
         self.create_code = "200"
         self.registrations = 0
-        self.silent: set[str] = set()
+        self.silent: dict[str, int] = {}
+        """Message name -> how many of them to leave unanswered (answered only after ``late`` seconds)."""
+        self.late = 3.0
+        self.create_delay = 0.0
         self._changed = asyncio.Condition()
         self.server: CoapServer | None = None
 
@@ -55,8 +58,11 @@ class ScriptedUpper:
         async with self._changed:
             self.seen.append(Seen(time.monotonic(), resource, message))
             self._changed.notify_all()
-        if message.name in self.silent:
-            await asyncio.sleep(3600)
+        if self.silent.get(message.name):
+            self.silent[message.name] -= 1
+            await asyncio.sleep(self.late)  # longer than the lower EMA waits: its exchange fails
+        if message.name == "emapCreatePartyRegistration":
+            await asyncio.sleep(self.create_delay)
         reply = self.answer(message)
         if reply is None:
             return CoapReply("2.04")

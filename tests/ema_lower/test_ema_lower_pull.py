@@ -127,3 +127,18 @@ async def test_request_event_follow_up(upper, lower_pull):
     assert follow[0].t - request[1].t <= T_PROMPT
     responses = follow[0].message.body["eiCreatedEvent"]["eventResponses"]["eventResponse"]
     assert [r["qualifiedEventID"]["eventID"] for r in responses] == ["ev-a"]
+
+
+async def test_pull_resend_before_next_poll(upper, lower_pull):
+    """EMAP-7.1.5-04: a failed request is re-sent identically at the next poll time, before that poll."""
+    await upper.wait_for("emapPoll", timeout=T_PROMPT + POLL_FREQ + 1)
+    upper.silent["emapCreateOpt"] = 1
+    status, _ = await lower_pull.role.stimulate("create-opt", {"optID": "o-1", "optType": "optOut"})
+    assert status == "accepted"
+    sends = await upper.wait_for("emapCreateOpt", count=2, timeout=10)
+    assert sends[0].message.envelope == sends[1].message.envelope
+    after = [s for s in upper.seen if s.t > sends[1].t]
+    polls = [s for s in upper.seen if s.name == "emapPoll" and sends[0].t < s.t < sends[1].t]
+    assert not polls, "a poll went out before the failed request was re-sent"
+    await upper.wait_for("emapPoll", since=sends[1].t, timeout=POLL_FREQ + T_PROMPT)
+    assert after is not None

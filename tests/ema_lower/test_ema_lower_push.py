@@ -82,3 +82,39 @@ async def test_push_reports_as_reporter_and_requester(upper, lower_push):
     status, _ = await lower_push.role.stimulate("request-report", {"reportSpecifierID": "u-status",
                                                                     "reportRequestID": "mine-1"})
     assert status == "refused"
+
+
+async def test_push_resend_after_backoff(upper, lower_push):
+    """EMAP-7.1.5-03/-05: a failed request is re-sent identically after T_BACKOFF."""
+    await _registered(upper, lower_push)
+    upper.silent["emapCreateOpt"] = 1
+    status, _ = await lower_push.role.stimulate("create-opt", {"optID": "o-1", "optType": "optOut"})
+    assert status == "accepted"
+    sends = await upper.wait_for("emapCreateOpt", count=2, timeout=10)
+    config = lower_push.running.config
+    assert sends[0].message.envelope == sends[1].message.envelope
+    assert sends[1].t - sends[0].t >= config.backoff_initial
+    assert sends[1].t - sends[0].t <= 2 * config.max_transmit_wait + config.backoff_initial + T_PROMPT
+
+
+async def test_push_request_held_during_create(upper):
+    """EMAP-6.2.3-13: a request arriving while the create exchange is open is held, then processed."""
+    from ema_lower_upper_script import Lower, lower_config
+
+    from conformance.ema.main import RunningEma
+    from conformance.transport.client import CoapClient
+    from conformance.transport.params import TransmissionParams
+
+    upper.create_delay = 0.5
+    running = RunningEma(lower_config(upper.base, "push"))
+    await running.start()
+    client = await CoapClient.create(TransmissionParams(0.3, 1.0, 1))
+    try:
+        lower = Lower(running, client)
+        await upper.wait_for("emapCreatePartyRegistration", timeout=T_PROMPT)
+        reply = await lower.push("EiEvent", build.distribute_event("de-h", VTN_ID, [build.event("ev-h")]))
+        assert reply.response_code == "200", reply
+        assert reply.body["eiCreatedEvent"]["eventResponses"]["eventResponse"][0]["optType"] == "optIn"
+    finally:
+        await client.close()
+        await running.stop()

@@ -146,3 +146,10 @@ def test_aborted_run_and_advisory_tests_are_marked(results, report_dir):
     html, page = _render(results, report_dir)
     assert "run1-aborted" in page.ids and "IUT unreachable at start" in html
     assert "advisory: does not decide the exit status" in html
+
+
+def test_run_without_tests_renders(results, report_dir):
+    results["tests"] = []
+    del results["fuzz"]
+    html, page = _render(results, report_dir)
+    assert 'data-verdict="not-applicable"' in html and "No request/response exchanges" in html

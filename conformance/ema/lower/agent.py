@@ -51,6 +51,8 @@ class LowerEma:
         self.reporter = Reporter()
         self.requester = Requester()
         self.link: Link | None = None
+        self.registrations = 0
+        """Successful create exchanges so far (registrations and re-registrations)."""
         self.opts: dict[str, dict] = {}
         self.outbox = Outbox()
         self.client: CoapClient | None = None
@@ -159,6 +161,7 @@ class LowerEma:
                 self.register(retry=True, delay=self._next_backoff())
             return
         self._registration_backoff = None
+        self.registrations += 1
         renewed = self.link is not None and request.get("registrationID") == self.link.registration_id
         self.outbox.drop_bound()
         self.reporter.reset(new_registration=not renewed)

@@ -167,8 +167,8 @@ def _check_event(event: Event, now: datetime) -> None:
     """Refuse content the binding forbids U to send (Table 6.3-2, EMAP-6.3.1-04/-05/-07, EMAP-A-03)."""
     if event.opt_change_deadline is not None and event.opt_change_allowed is not True:
         raise _refused("optChangeDeadline_s needs optChangeAllowed true (EMAP-A-03)")
-    if any(not signal.intervals for signal in event.signals):
-        raise _refused("a signal without intervals")
+    if any(length == 0 for signal in event.signals for length, _ in signal.intervals[:-1]):
+        raise _refused("only the last interval may have duration PT0S (open-ended event, EMAP-6.3.1-04)")
     body = {"emapEvent": [event.render("ven", now, opt_change=True)]}
     violations = [v for v in event_rules(body, now) if v.requirement_id != "EMAP-6.3.1-03"]
     if violations:

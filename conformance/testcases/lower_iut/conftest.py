@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import pytest
 import pytest_asyncio
 
 from conformance.peer.upper import UpperPeer
@@ -26,14 +27,19 @@ def peer_path(profile) -> tuple[str, ...]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def upper_peer(request, profile, timing, peer_endpoint):
-    """The reference upper EMA, listening where the IUT expects its upper EMA; started before the IUT."""
+async def listening_peer(profile, timing, peer_endpoint):
+    """The reference upper EMA, listening where the IUT expects its upper EMA (before the IUT starts)."""
     peer = UpperPeer(trace=Trace("between tests"), timing=timing, poll_freq_s=profile.pixit["poll_freq_s"],
                      serve_path=peer_path(profile))
     await peer.serve_at(peer_endpoint)
-    request.getfixturevalue("iut")
     yield peer
     await peer.stop()
+
+
+@pytest.fixture(scope="session")
+def upper_peer(listening_peer, iut):
+    """The listening reference upper EMA once the IUT runs (fixture order: the peer listens first)."""
+    return listening_peer
 
 
 @pytest_asyncio.fixture(loop_scope="session")
