@@ -6,9 +6,13 @@ import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
+import conformance
+
 DEFAULT_CASES = "conformance.testcases"
 INI_FILE = Path(__file__).with_name("pytest.ini")
 PLUGIN_MODULE = "conformance.plugin"
+# A conformance run is one sequential session against one IUT: no parallel workers, no benchmarks.
+DISABLED_PLUGINS = ("cacheprovider", "xdist", "xdist.looponfail", "benchmark")
 ASYNCIO_OVERRIDES = ("asyncio_mode=auto", "asyncio_default_fixture_loop_scope=session",
                      "asyncio_default_test_loop_scope=session")
 
@@ -20,9 +24,14 @@ def plugin_registered() -> bool:
 
 def base_command(cases: str) -> list[str]:
     """``python -m pytest`` over ``cases`` (a package name or a path) with the plugin and the suite's settings."""
-    target = ["--pyargs", cases] if not Path(cases).exists() else [cases]
-    cmd = [sys.executable, "-m", "pytest", *target, "-c", str(INI_FILE), "--rootdir", str(INI_FILE.parent),
-           "-p", "no:cacheprovider"]
+    path = Path(cases)
+    if path.exists():  # node ids relative to the given directory (or the file's)
+        target, rootdir = [str(path)], path if path.is_dir() else path.parent
+    else:  # node ids like conformance/testcases/...
+        target, rootdir = ["--pyargs", cases], Path(conformance.__file__).parent.parent
+    cmd = [sys.executable, "-m", "pytest", *target, "-c", str(INI_FILE), "--rootdir", str(rootdir)]
+    for plugin in DISABLED_PLUGINS:
+        cmd += ["-p", f"no:{plugin}"]
     for override in ASYNCIO_OVERRIDES:
         cmd += ["-o", override]
     if not plugin_registered():

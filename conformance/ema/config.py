@@ -1,7 +1,7 @@
 """Configuration of the sample EMA (both roles read it): identities, endpoints, timings, limits.
 
-Defaults are the binding's values (0.5 timing parameters, EMAP-7.1.1-05 payload limit, EMAP-7.1.3-01 base path).
-"""
+Defaults are the binding's values (0.5 timing parameters, EMAP-7.1.1-05 payload limit, EMAP-7.1.3-01 base
+path)."""
 
 from __future__ import annotations
 
@@ -139,8 +139,10 @@ class EmaConfig:
             (self.backoff_cap >= self.backoff_initial, "--backoff-cap: must be >= --backoff-initial"),
             (self.max_payload >= 65536, "--max-payload: must be >= 65536 (EMAP-7.1.1-05)"),
             (all(self.preallocated_ven_ids), "--preallocated-ven-ids: empty venID"),
-            (self.longest_poll_period is None or self.longest_poll_period >= 1,
-             "--longest-poll-period: must be >= 1 s"),
+            (
+                self.longest_poll_period is None or self.longest_poll_period >= 1,
+                "--longest-poll-period: must be >= 1 s",
+            ),
         ]
         for ok, text in checks:
             if not ok:

@@ -1,16 +1,18 @@
 """The sample EMA's CoAP front door: one aiocoap server site serving the base path of each role.
 
-Order for every request (EMAP-7.1.4-05, 7.1.6): path (4.04, EMAP-7.1.3-03), method (4.05, EMAP-7.1.4-01),
-payload limit (4.13 with Size1, EMAP-7.1.5-10; at once when the first Block1 announces too much in Size1),
-Block1 assembly (2.31 / 4.08), the cached-repeat lookup (EMAP-7.1.5-07), Content-Format (4.15, EMAP-7.1.4-02),
-Accept (4.06, EMAP-7.1.4-03), schema (4.00 with diagnostic, EMAP-7.1.4-06), then step 1 of Table 6.1-4
-(459 in ``emapResponse``, EMAP-7.1.3-05) and the role. Uri-Query options are ignored (EMAP-7.1.3-04). Any
-unexpected failure is answered 5.00 with a diagnostic text (EMAP-7.1.5-14); no 2.05 is ever sent
-(EMAP-7.1.4-04).
+Order for every request (EMAP-7.1.4-05, 7.1.6): unrecognized critical options (4.02, RFC 7252 section 5.4.1),
+path (4.04, EMAP-7.1.3-03), method (4.05, EMAP-7.1.4-01), payload limit (4.13 with Size1, EMAP-7.1.5-10; at
+once when the first Block1 announces too much in Size1), Block1 assembly (2.31 / 4.08), the cached-repeat
+lookup (EMAP-7.1.5-07), Content-Format (4.15, EMAP-7.1.4-02), Accept (4.06, EMAP-7.1.4-03), schema (4.00 with
+diagnostic, EMAP-7.1.4-06), then step 1 of Table 6.1-4 (459 in ``emapResponse``, EMAP-7.1.3-05) and the role.
+Uri-Query options are ignored (EMAP-7.1.3-04). Any unexpected failure is answered 5.00 with a diagnostic text
+(EMAP-7.1.5-14); no 2.05 is ever sent (EMAP-7.1.4-04).
+
+The front door is its own aiocoap site (not `transport.CoapServer`) so that it checks the payload limit on
+every Block1 block before storing it: a block sequence can never grow past the limit in memory.
 
 The cached-repeat lookup sits after the transport-level steps because it needs the whole payload to compare
-JSON values; a message that was processed before always passed them, so the order of answers is unchanged.
-"""
+JSON values; a message that was processed before always passed them, so the order of answers is unchanged."""
 
 from __future__ import annotations
 
@@ -38,10 +40,15 @@ from conformance.messages import (
     encode,
     validate,
 )
+from conformance.transport.server import bound_port
 
 log = logging.getLogger("conformance.ema.frontdoor")
 
 JSON = 50
+
+#: Critical options the front door understands: Uri-Host, Uri-Port, Uri-Path, Uri-Query, Accept, Block2,
+#: Block1.
+UNDERSTOOD_CRITICAL = frozenset({3, 7, 11, 15, 17, 23, 27})
 
 
 def resources_of(side: str) -> tuple[str, ...]:
@@ -138,7 +145,9 @@ class FrontDoor(aiocoap.interfaces.Resource):
             response = exc.to_message()
         except Exception as exc:  # EMAP-7.1.5-14: never let a failure escape
             log.exception("internal failure on %s", _path_text(request.opt.uri_path))
-            response = diagnostic(Code.INTERNAL_SERVER_ERROR, f"internal failure: {type(exc).__name__}: {exc}")
+            response = diagnostic(
+                Code.INTERNAL_SERVER_ERROR, f"internal failure: {type(exc).__name__}: {exc}"
+            )
         pipe.add_response(response, is_last=True)
 
     def _find(self, path: tuple[str, ...]) -> tuple[_Route, str] | None:
@@ -154,10 +163,21 @@ class FrontDoor(aiocoap.interfaces.Resource):
         known = [_path_text(r.base + (name,)) for r in self.routes for name in r.resources]
         near = [k for k in known if k.lower() == wanted.lower()]
         hint = f"; names are case-sensitive: did you mean {near[0]}?" if near else ""
-        return diagnostic(Code.NOT_FOUND, f"{wanted} is not an EMAP resource of this EMA{hint} "
-                                          f"(resources: {', '.join(known)})")
+        return diagnostic(
+            Code.NOT_FOUND,
+            f"{wanted} is not an EMAP resource of this EMA{hint} (resources: {', '.join(known)})",
+        )
 
     async def _answer(self, request: Message) -> Message:
+        unknown = sorted(
+            {
+                int(o.number)
+                for o in request.opt.option_list()
+                if int(o.number) % 2 and int(o.number) not in UNDERSTOOD_CRITICAL
+            }
+        )
+        if unknown:  # RFC 7252 section 5.4.1, Table 7.1-3
+            return diagnostic(Code.BAD_OPTION, f"unrecognized critical option {unknown[0]}")
         path = tuple(request.opt.uri_path)
         found = self._find(path)
         if found is None:
@@ -179,7 +199,8 @@ class FrontDoor(aiocoap.interfaces.Resource):
         return response
 
     def _too_large(self, request: Message) -> Message | None:
-        """4.13 before assembly: Size1 in the first block, or a block reaching past the limit (EMAP-7.1.5-10)."""
+        """4.13 before assembly: Size1 in the first block, or a block reaching past the limit (EMAP-7.1.5-10).
+        """
         limit = self.config.max_payload
         block1 = request.opt.block1
         if block1 is None:
@@ -221,14 +242,23 @@ class FrontDoor(aiocoap.interfaces.Resource):
         reply = await self._dispatch(route, resource, message, remote)
         if key is not None:
             self.cache.store(key, message.envelope, reply)
-        log.info("POST %s from %s: %s -> 2.04 %s", where, remote, message.name,
-                 next(iter(reply)) if reply else "(empty)")
+        log.info(
+            "POST %s from %s: %s -> 2.04 %s",
+            where,
+            remote,
+            message.name,
+            next(iter(reply)) if reply else "(empty)",
+        )
         return emap_reply(reply)
 
-    async def _dispatch(self, route: _Route, resource: str, message: ValidMessage, remote: str) -> dict | None:
+    async def _dispatch(
+        self, route: _Route, resource: str, message: ValidMessage, remote: str
+    ) -> dict | None:
         if message.name not in RESOURCES[(route.role.side, resource)]:  # Table 6.1-4 step 1, EMAP-7.1.3-05
             return build.response(
-                message.request_id or "", "459", ven_id=route.role.response_ven_id(message),
+                message.request_id or "",
+                "459",
+                ven_id=route.role.response_ven_id(message),
                 description=f"{message.name} is not accepted at {resource}",
             )
         return await route.role.handle(resource, message, remote)
@@ -252,18 +282,10 @@ def _path_text(path) -> str:
     return "/" + "/".join(path)
 
 
-def bound_port(ctx: aiocoap.Context) -> int:
-    """The UDP port a server context bound (port 0 resolved)."""
-    for interface in ctx.request_interfaces:
-        messages = getattr(getattr(interface, "token_interface", None), "message_interface", None)
-        transport = getattr(messages, "transport", None) if messages else None
-        if transport is not None:
-            return transport.get_extra_info("socket").getsockname()[1]
-    raise RuntimeError("no UDP transport bound")
-
-
 async def serve_site(site: aiocoap.interfaces.Resource, endpoint: Endpoint) -> tuple[aiocoap.Context, int]:
-    """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``."""
-    ctx = await aiocoap.Context.create_server_context(site, bind=(endpoint.host, endpoint.port),
-                                                      transports=["udp6"])
+    """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``.
+    """
+    ctx = await aiocoap.Context.create_server_context(
+        site, bind=(endpoint.host, endpoint.port), transports=["udp6"]
+    )
     return ctx, bound_port(ctx)

@@ -1,9 +1,8 @@
 """``emap-conformance ema``: run the sample EMA as a standalone program.
 
 Prints one ready line on stdout (``{"event": "ready", "upper": URI|null, "lower": URI|null, "control": URI}``,
-ports resolved when port 0 was asked), logs to stderr, shuts down cleanly on SIGINT/SIGTERM (exit 0). Bad option
-values: one-line error on stderr, exit 2.
-"""
+ports resolved when port 0 was asked), logs to stderr, shuts down cleanly on SIGINT/SIGTERM (exit 0). Bad
+option values: one-line error on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -41,41 +40,88 @@ def parser() -> argparse.ArgumentParser:
     d = EmaConfig()
     p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec CoAP).")
     p.add_argument("--role", choices=("upper", "lower", "intermediate"), required=True)
-    p.add_argument("--mode", choices=("pull", "push"), default=d.mode,
-                   help="registration mode of the lower role (default pull); an upper EMA serves both")
-    p.add_argument("--bind", default=DEFAULT_BIND, help=f"base URI of the upper role / the endpoint (default "
-                                                         f"{DEFAULT_BIND}; port 0 = any free port)")
-    p.add_argument("--lower-bind", help="base URI of the lower role (default: --bind's host and port, path /emapl)")
+    p.add_argument(
+        "--mode",
+        choices=("pull", "push"),
+        default=d.mode,
+        help="registration mode of the lower role (default pull); an upper EMA serves both",
+    )
+    p.add_argument(
+        "--bind",
+        default=DEFAULT_BIND,
+        help=f"base URI of the upper role / the endpoint (default {DEFAULT_BIND}; port 0 = any free port)",
+    )
+    p.add_argument(
+        "--lower-bind", help="base URI of the lower role (default: --bind's host and port, path /emapl)"
+    )
     p.add_argument("--upper", help="base URI of the upper EMA the lower role registers with")
-    p.add_argument("--control", default=DEFAULT_CONTROL,
-                   help=f"endpoint of the stimulus control resource (default {DEFAULT_CONTROL})")
+    p.add_argument(
+        "--control",
+        default=DEFAULT_CONTROL,
+        help=f"endpoint of the stimulus control resource (default {DEFAULT_CONTROL})",
+    )
     p.add_argument("--vtn-id", default=d.vtn_id, help=f"vtnID of the upper role (default {d.vtn_id})")
     p.add_argument("--ven-id", help="pre-allocated venID of the lower role")
     p.add_argument("--t-prompt", type=_seconds, default=d.t_prompt, help="T_PROMPT in s (default 10)")
-    p.add_argument("--poll-freq", type=_seconds, default=d.poll_freq,
-                   help="emapRequestedPollFreq the upper role grants, in s (default 10)")
+    p.add_argument(
+        "--poll-freq",
+        type=_seconds,
+        default=d.poll_freq,
+        help="emapRequestedPollFreq the upper role grants, in s (default 10)",
+    )
     p.add_argument("--ack-timeout", type=_seconds, default=d.ack_timeout, help="ACK_TIMEOUT in s (default 2)")
-    p.add_argument("--ack-random-factor", type=_seconds, default=d.ack_random_factor,
-                   help="ACK_RANDOM_FACTOR (default 1.5)")
+    p.add_argument(
+        "--ack-random-factor",
+        type=_seconds,
+        default=d.ack_random_factor,
+        help="ACK_RANDOM_FACTOR (default 1.5)",
+    )
     p.add_argument("--max-retransmit", type=int, default=d.max_retransmit, help="MAX_RETRANSMIT (default 4)")
-    p.add_argument("--backoff-initial", type=_seconds, default=d.backoff_initial,
-                   help="initial T_BACKOFF in s (default 30)")
-    p.add_argument("--backoff-cap", type=_seconds, default=d.backoff_cap, help="T_BACKOFF cap in s (default 900)")
-    p.add_argument("--max-payload", type=int, default=d.max_payload,
-                   help="largest request payload accepted, bytes (default 65536, ICS-9)")
-    p.add_argument("--preallocated-ven-ids", nargs="*", default=[], metavar="VEN_ID",
-                   help="venIDs pre-allocated by the upper role (ICS-5)")
-    p.add_argument("--no-self-chosen-ven-ids", action="store_true",
-                   help="upper role: refuse venIDs chosen by the lower EMA (ICS-5)")
+    p.add_argument(
+        "--backoff-initial",
+        type=_seconds,
+        default=d.backoff_initial,
+        help="initial T_BACKOFF in s (default 30)",
+    )
+    p.add_argument(
+        "--backoff-cap", type=_seconds, default=d.backoff_cap, help="T_BACKOFF cap in s (default 900)"
+    )
+    p.add_argument(
+        "--max-payload",
+        type=int,
+        default=d.max_payload,
+        help="largest request payload accepted, bytes (default 65536, ICS-9)",
+    )
+    p.add_argument(
+        "--preallocated-ven-ids",
+        nargs="*",
+        default=[],
+        metavar="VEN_ID",
+        help="venIDs pre-allocated by the upper role (ICS-5)",
+    )
+    p.add_argument(
+        "--no-self-chosen-ven-ids",
+        action="store_true",
+        help="upper role: refuse venIDs chosen by the lower EMA (ICS-5)",
+    )
     p.add_argument("--no-opt-change", action="store_true", help="do not support Annex A opt change (ICS-10)")
-    p.add_argument("--metadata-reports", nargs="*", default=list(d.metadata_reports), metavar="NAME",
-                   help="metadata reportNames this EMA offers (ICS-8; default: "
-                        + " ".join(d.metadata_reports) + ")")
+    p.add_argument(
+        "--metadata-reports",
+        nargs="*",
+        default=list(d.metadata_reports),
+        metavar="NAME",
+        help="metadata reportNames this EMA offers (ICS-8; default: " + " ".join(d.metadata_reports) + ")",
+    )
     lower = p.add_argument_group("lower role declarations (ICS-6, ICS-7, ICS-13)")
-    for option, what in (("signals", "signalNames supported besides SIMPLE"), ("resource-ids", "resourceIDs"),
-                         ("group-ids", "groupIDs"), ("group-names", "groupNames"), ("party-ids", "partyIDs"),
-                         ("device-classes", "device classes (endDeviceAsset.mrid)"),
-                         ("market-contexts", "market contexts")):
+    for option, what in (
+        ("signals", "signalNames supported besides SIMPLE"),
+        ("resource-ids", "resourceIDs"),
+        ("group-ids", "groupIDs"),
+        ("group-names", "groupNames"),
+        ("party-ids", "partyIDs"),
+        ("device-classes", "device classes (endDeviceAsset.mrid)"),
+        ("market-contexts", "market contexts"),
+    ):
         lower.add_argument(f"--{option}", nargs="*", default=[], metavar="VALUE", help=what)
     lower.add_argument("--longest-poll-period", type=_seconds, help="longest poll period in s (ICS-13)")
     p.add_argument("--log-level", default=d.log_level, choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -86,18 +132,34 @@ def config_from_args(argv: list[str]) -> EmaConfig:
     """Build and check the configuration; raises ConfigError (one line) on a bad value."""
     ns = parser().parse_args(argv)
     config = EmaConfig(
-        role=ns.role, mode=ns.mode,
+        role=ns.role,
+        mode=ns.mode,
         bind=Endpoint.parse(ns.bind, "--bind", need_path=True),
         lower_bind=Endpoint.parse(ns.lower_bind, "--lower-bind", need_path=True) if ns.lower_bind else None,
-        upper=ns.upper, control=Endpoint.parse(ns.control, "--control", need_path=False),
-        vtn_id=ns.vtn_id, ven_id=ns.ven_id, t_prompt=ns.t_prompt, poll_freq=ns.poll_freq,
-        ack_timeout=ns.ack_timeout, ack_random_factor=ns.ack_random_factor, max_retransmit=ns.max_retransmit,
-        backoff_initial=ns.backoff_initial, backoff_cap=ns.backoff_cap, max_payload=ns.max_payload,
-        preallocated_ven_ids=tuple(ns.preallocated_ven_ids), self_chosen_ven_ids=not ns.no_self_chosen_ven_ids,
-        opt_change=not ns.no_opt_change, metadata_reports=tuple(ns.metadata_reports),
-        signals=tuple(ns.signals), resource_ids=tuple(ns.resource_ids), group_ids=tuple(ns.group_ids),
-        group_names=tuple(ns.group_names), party_ids=tuple(ns.party_ids), device_classes=tuple(ns.device_classes),
-        market_contexts=tuple(ns.market_contexts), longest_poll_period=ns.longest_poll_period,
+        upper=ns.upper,
+        control=Endpoint.parse(ns.control, "--control", need_path=False),
+        vtn_id=ns.vtn_id,
+        ven_id=ns.ven_id,
+        t_prompt=ns.t_prompt,
+        poll_freq=ns.poll_freq,
+        ack_timeout=ns.ack_timeout,
+        ack_random_factor=ns.ack_random_factor,
+        max_retransmit=ns.max_retransmit,
+        backoff_initial=ns.backoff_initial,
+        backoff_cap=ns.backoff_cap,
+        max_payload=ns.max_payload,
+        preallocated_ven_ids=tuple(ns.preallocated_ven_ids),
+        self_chosen_ven_ids=not ns.no_self_chosen_ven_ids,
+        opt_change=not ns.no_opt_change,
+        metadata_reports=tuple(ns.metadata_reports),
+        signals=tuple(ns.signals),
+        resource_ids=tuple(ns.resource_ids),
+        group_ids=tuple(ns.group_ids),
+        group_names=tuple(ns.group_names),
+        party_ids=tuple(ns.party_ids),
+        device_classes=tuple(ns.device_classes),
+        market_contexts=tuple(ns.market_contexts),
+        longest_poll_period=ns.longest_poll_period,
         log_level=ns.log_level,
     )
     config.validate()
@@ -207,8 +269,9 @@ def run(argv: list[str]) -> int:
     except ConfigError as exc:
         print(f"ema: {exc}", file=sys.stderr)
         return USAGE_EXIT
-    logging.basicConfig(level=config.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=config.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return asyncio.run(_serve(config))
 
 

@@ -7,9 +7,10 @@ of Table 6.1-4 (459) before it calls :meth:`Role.handle`.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from conformance.messages import ValidMessage
+if TYPE_CHECKING:
+    from conformance.messages import ValidMessage
 
 #: Stimulus outcome statuses (interfaces.md section 3) and the exit code ``stimulate`` maps each to.
 STIMULUS_EXIT = {"accepted": 0, "refused": 4, "unsupported": 3, "error": 1}

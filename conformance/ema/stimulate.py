@@ -20,8 +20,10 @@ ERROR_EXIT = 1
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="emap-conformance stimulate",
-                                description="Ask a running sample EMA to carry out a stimulus action.")
+    p = argparse.ArgumentParser(
+        prog="emap-conformance stimulate",
+        description="Ask a running sample EMA to carry out a stimulus action.",
+    )
     p.add_argument("--control", required=True, help="control URI printed in the EMA's ready line")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the answer (default 10)")
     p.add_argument("action", help="action name, e.g. create-event")
@@ -30,17 +32,25 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def stimulate(control: str, action: str, args: dict, timeout: float) -> tuple[str, str]:
-    """POST the action to the control resource: ``(status, detail)``; raises OSError-like errors on failure."""
+    """POST the action to the control resource: ``(status, detail)``; raises OSError-like errors on failure.
+    """
     ctx = await aiocoap.Context.create_client_context(transports=["udp6"])
     try:
-        request = Message(code=Code.POST, uri=f"{control.rstrip('/')}/stimulus/{action}",
-                          payload=json.dumps(args).encode(), content_format=50)
+        request = Message(
+            code=Code.POST,
+            uri=f"{control.rstrip('/')}/stimulus/{action}",
+            payload=json.dumps(args).encode(),
+            content_format=50,
+        )
         async with asyncio.timeout(timeout):
             response = await ctx.request(request).response
     finally:
         await ctx.shutdown()
     if response.code != Code.CHANGED:
-        return "error", f"control resource answered {response.code}: {response.payload.decode(errors='replace')}"
+        return (
+            "error",
+            f"control resource answered {response.code}: {response.payload.decode(errors='replace')}",
+        )
     answer = json.loads(response.payload)
     return answer["status"], answer.get("detail", "")
 

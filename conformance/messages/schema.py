@@ -1,9 +1,9 @@
 """Draft-7 JSON Schemas of the 23 messages, derived from the field tables per B.6 (EMAP-B-01, rules 1-7).
 
 ``schema_of(name)`` returns one self-contained schema per message (local ``#/definitions/...`` refs only, no
-recursion). Three checks need more than JSON Schema keywords and are custom formats, checked by
-``FORMAT_CHECKER``: ``emap-date-time`` (a real date and time, Table B-3), ``emap-uri`` (absolute URI, RFC 3986)
-and ``emap-poll-freq`` (``emapRequestedPollFreq`` at least ``PT1S``, B.6 rule 5). Integers are true JSON integers
+recursion). Checks beyond JSON Schema keywords are custom formats, checked by ``FORMAT_CHECKER``:
+``emap-date-time`` (a real date and time, Table B-3), ``emap-duration`` (Table B-3), ``emap-uri`` (absolute URI,
+RFC 3986) and ``emap-poll-freq`` (``emapRequestedPollFreq`` at least ``PT1S``, B.6 rule 5). Integers are true JSON integers
 (``1.0`` and ``-0`` are not, Table B-3), checked by ``SchemaValidator``'s type checker.
 """
 
@@ -176,6 +176,13 @@ def _check_datetime(value) -> bool:
     return True
 
 
+@FORMAT_CHECKER.checks("emap-duration", raises=ValueError)
+def _check_duration(value) -> bool:
+    if isinstance(value, str):
+        timefmt.parse_duration(value)
+    return True
+
+
 @FORMAT_CHECKER.checks("emap-uri")
 def _check_uri(value) -> bool:
     return not isinstance(value, str) or bool(_URI.match(value))
@@ -196,3 +203,4 @@ SchemaValidator = validators.extend(
 def validator_of(name: str, posted: bool = True) -> Draft7Validator:
     """A cached validator of ``schema_of(name, posted=posted)`` with the EMAP type and format checkers."""
     return SchemaValidator(_built(name, posted), format_checker=FORMAT_CHECKER)
+

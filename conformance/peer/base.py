@@ -23,7 +23,7 @@ from conformance.messages import RESOURCES, MessageError, ValidMessage, encode, 
 from conformance.messages import build as B
 from conformance.peer.ids import IdSource
 from conformance.transport import CoapClient, CoapReply, CoapServer, TransmissionParams, WireTap, codec
-from conformance.transport.tap import DatagramEndpoint
+from conformance.transport.tap import DatagramEndpoint, format_address
 
 JSON = 50
 
@@ -59,7 +59,7 @@ class Inbound:
     message: ValidMessage | None
     error: str | None
     remote: str
-    at: float  # time.monotonic() when it reached the peer
+    t: float  # trace time (Trace.elapsed()) when it reached the peer
 
 
 def parse_base_uri(uri: str) -> tuple[str, int, tuple[str, ...]]:
@@ -139,6 +139,7 @@ class PeerBase:
         self._server_tap = None
         self._target_path: tuple[str, ...] = ()
         self.base_uri: str | None = None  # the peer's own base URI (server side, through its tap)
+        self.served_at: str | None = None  # "host:port" the trace shows as destination of the IUT's requests
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -157,6 +158,7 @@ class PeerBase:
                                                    towards_target="from-iut")
             host, port = self._server_tap.address[:2]
             self.base_uri = _uri(host, port, self.serve_path)
+            self.served_at = format_address(self._server.address)
         return self.base_uri
 
     async def stop(self) -> None:
@@ -274,9 +276,9 @@ class PeerBase:
         try:
             message = validate(request.payload, posted=True)
         except MessageError as exc:
-            await self.inbox.put(Inbound(resource, None, str(exc), request.remote, time.monotonic()))
+            await self.inbox.put(Inbound(resource, None, str(exc), request.remote, self.trace.elapsed()))
             return CoapReply(code="4.00", payload=str(exc).encode())
-        await self.inbox.put(Inbound(resource, message, None, request.remote, time.monotonic()))
+        await self.inbox.put(Inbound(resource, message, None, request.remote, self.trace.elapsed()))
         if message.name not in RESOURCES[(self.side, resource)]:
             answer = B.response(message.request_id or "", code="459", ven_id=self.ven_id_for_response(),
                                 description=f"{message.name} is not accepted at {resource}")
@@ -289,6 +291,18 @@ class PeerBase:
     def ven_id_for_response(self) -> str | None:
         """The venID the peer puts in an ``emapResponse`` it sends (role-specific)."""
         return None
+
+    async def answered(self, item: Inbound, *, timeout: float | None = None) -> bool:
+        """Wait until the peer's answer to ``item`` has left through the tap (seen in the trace), so the IUT
+        has it before the peer's next request; False when it did not within ``timeout``."""
+        deadline = time.monotonic() + (self.exchange_timeout if timeout is None else timeout)
+        while time.monotonic() < deadline:
+            for record in reversed(self.trace.records):
+                if record.direction == "to-iut" and record.src == self.served_at and record.coap is not None \
+                        and record.coap.is_response and record.coap.code_text != "2.31" and record.t >= item.t:
+                    return True
+            await asyncio.sleep(0.01)
+        return False
 
     async def next_request(self, name: str | tuple[str, ...] | None = None, *, timeout: float) -> Inbound | None:
         """The oldest unconsumed request of ``name`` the IUT sent to the server side, waiting at most ``timeout``."""

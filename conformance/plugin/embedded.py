@@ -74,6 +74,7 @@ class EmbeddedEma:
         self.ready_timeout = ready_timeout
         self.stop_timeout = stop_timeout
         self.process: subprocess.Popen | None = None
+        self.stopping = False
 
     def start(self) -> dict:
         """Start the EMA and return its ready object; raises EmaStartError (the process is then stopped)."""
@@ -115,8 +116,15 @@ class EmbeddedEma:
         tail = " | ".join(line.strip() for line in tail.splitlines() if line.strip())
         return EmaStartError(f"sample EMA did not start: {what}" + (f"; log: {tail}" if tail else ""))
 
+    def died(self) -> int | None:
+        """The exit status when the EMA ended on its own (not through ``stop()``), else None."""
+        if self.process is None or self.stopping:
+            return None
+        return self.process.poll()
+
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after ``stop_timeout``; returns the exit status (None if never started)."""
+        self.stopping = True
         proc = self.process
         if proc is None:
             return None

@@ -73,13 +73,14 @@ async def iut(emap_run):
     from .iut_access import IutError, open_iut
 
     try:
-        handle, stop = await open_iut(emap_run.profile, emap_run.iut_setting, emap_run.peer,
-                                      emap_run.settings.report_dir / "iut")
+        handle, ema = await open_iut(emap_run.profile, emap_run.iut_setting, emap_run.peer,
+                                     emap_run.settings.report_dir / "iut")
     except IutError as exc:
         emap_run.abort(str(exc))
-    emap_run.iut = handle
+    emap_run.iut, emap_run.embedded = handle, ema
     yield handle
-    stop()
+    if ema is not None:
+        ema.stop()
 
 
 @pytest.fixture(scope="session")

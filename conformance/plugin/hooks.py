@@ -41,6 +41,9 @@ def pytest_configure(config):
     config.stash[RUN_KEY] = run
     if requested(config):
         run.active = True
+        if getattr(config.option, "numprocesses", None):
+            pytest.exit("the conformance suite runs one sequential session against the IUT: drop -n",
+                        returncode=EXIT_UNJUDGED)
         run.prepare(config, need_profile=not config.getoption("emap_plan"))
 
 
@@ -108,7 +111,12 @@ def pytest_runtest_makereport(item, call):
         outcome = run.outcomes.setdefault(item.nodeid, Outcome(verdict, reason))
         outcome.worsen(verdict, reason)
     if call.when == "teardown" and item.nodeid in run.outcomes:
-        run.outcomes[item.nodeid].trace = item.stash.get(TRACE_KEY, None)
+        outcome = run.outcomes[item.nodeid]
+        outcome.trace = item.stash.get(TRACE_KEY, None)
+        status = run.embedded.died() if run.embedded is not None else None
+        if status is not None:
+            outcome.worsen(Verdict.ERROR, f"the sample EMA exited with status {status} during the run "
+                                          f"(see {run.settings.report_dir / 'iut' / 'ema.log'})")
     if call.when == "call" or verdict is not Verdict.PASS:
         report.emap_verdict = run.outcomes[item.nodeid].verdict.value
     return report
@@ -129,7 +137,13 @@ def pytest_sessionfinish(session, exitstatus):
         if exitstatus in UNJUDGED_PYTEST_CODES:
             session.exitstatus = EXIT_UNJUDGED
         return
-    results = run.results()
+    if exitstatus == pytest.ExitCode.INTERRUPTED and not run.outcomes and session.testsfailed:
+        not_run = f"{session.testsfailed} error(s) during collection (see the pytest output)"
+    elif exitstatus == pytest.ExitCode.INTERRUPTED:
+        not_run = "the run was interrupted"
+    else:
+        not_run = "the run stopped before this test ended"
+    results = run.results(stopped_on_request=bool(session.shouldfail or session.shouldstop), not_run=not_run)
     run.warning = run.write(results)
     run.status = EXIT_UNJUDGED if exitstatus in UNJUDGED_PYTEST_CODES else exit_status(results)
     run.summary, run.tests = results["summary"], results["tests"]

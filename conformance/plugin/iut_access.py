@@ -124,7 +124,8 @@ async def probe(base_uri: str, timing) -> str | None:
 async def open_iut(profile, iut: str, peer: PeerEndpoint | None, log_dir):
     """Make the IUT usable: start the embedded sample EMA or check that an external upper IUT answers.
 
-    Returns ``(IutHandle, stop)`` where ``stop()`` ends what was started; raises IutError.
+    Returns ``(IutHandle, ema)`` where ``ema`` is the started EmbeddedEma (None for an external IUT); raises
+    IutError.
     """
     from .embedded import EmaStartError, EmbeddedEma, ema_command
 
@@ -137,11 +138,11 @@ async def open_iut(profile, iut: str, peer: PeerEndpoint | None, log_dir):
             raise IutError(str(exc)) from None
         handle = IutHandle(profile.role, profile.mode, ready.get("upper"), ready.get("lower"), peer_address,
                            peer_uri, embedded=True, control=ready.get("control"))
-        return handle, ema.stop
+        return handle, ema
     base_uri, lower_uri = external_uris(profile.role, iut)
     if base_uri is not None:
         reason = await probe(base_uri, profile.timing)
         if reason:
             raise IutError(reason)
     handle = IutHandle(profile.role, profile.mode, base_uri, lower_uri, peer_address, peer_uri, embedded=False)
-    return handle, lambda: None
+    return handle, None

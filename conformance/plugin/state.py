@@ -53,6 +53,7 @@ class EmapRun:
         self.cases: dict = {}
         self.outcomes: dict[str, Outcome] = {}
         self.iut = None
+        self.embedded = None  # the EmbeddedEma when the suite started the sample EMA
         self.aborted: str | None = None
         self.started = datetime.now(UTC)
         self.summary: dict | None = None  # set when the results are written
@@ -108,17 +109,22 @@ class EmapRun:
         self.aborted = message
         pytest.exit(message, returncode=EXIT_UNJUDGED)
 
-    def results(self) -> dict:
-        """The results object (interfaces.md section 2); baseline waivers applied when a baseline was given."""
+    def results(self, *, stopped_on_request: bool = False, not_run: str = "the run stopped early") -> dict:
+        """The results object (interfaces.md section 2); baseline waivers applied when a baseline was given.
+
+        A test that never ended is an error (the run was aborted or interrupted), except after a stop the user
+        asked for (``-x``, ``--maxfail``): then it is left out, like a deselected test.
+        """
         from conformance import __version__
 
         levels = {req.id: req.level for req in self.catalogue}
         tests = []
         for nodeid, case in self.cases.items():
             outcome = self.outcomes.get(nodeid)
+            if outcome is None and stopped_on_request and not self.aborted:
+                continue
             if outcome is None:
-                why = self.aborted or "the run stopped before this test ended"
-                outcome = Outcome(Verdict.ERROR, f"not run: {why}")
+                outcome = Outcome(Verdict.ERROR, f"not run: {self.aborted or not_run}")
             tests.append(entry_of(case, outcome, levels, self.settings.strict))
         iut = self.iut
         results = {

@@ -43,11 +43,13 @@ class FaultRule:
 @dataclass
 class FaultOutcome:
     """What to do with one datagram: deliver `data` `copies` times after `delay` seconds (optionally held back
-    behind the next datagram), or drop it, or answer it with RST. `labels` describe the faults for the trace."""
+    behind the next datagram), or drop it, or answer it with RST, or answer it with the crafted datagram `reply`
+    (the original is then not delivered). `labels` describe the faults for the trace."""
 
     data: bytes
     drop: bool = False
     rst: bool = False
+    reply: bytes | None = None
     copies: int = 1
     delay: float = 0.0
     hold: float | None = None

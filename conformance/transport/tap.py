@@ -145,10 +145,12 @@ class WireTap:
             deliver(data)
             return
         outcome = self.faults.decide(direction, data)
-        if outcome.rst or outcome.drop:
+        if outcome.rst or outcome.drop or outcome.reply is not None:
             self.trace.record(direction, src, dst, data, fault=outcome.label)
             if outcome.rst:
                 self._bounce_rst(direction, data, src, dst, bounce)
+            elif outcome.reply is not None:
+                self._bounce(direction, outcome.reply, src, dst, bounce, "answered by the tap")
             return
 
         def send() -> None:
@@ -193,10 +195,14 @@ class WireTap:
         except codec.CodecError:
             return
         if dg.mtype in (codec.CON, codec.NON):
-            rst = codec.encode(codec.reset_for(dg))
-            other = self.towards_client if direction == self.towards_target else self.towards_target
-            self.trace.record(other, dst, src, rst, fault="RST synthesised by the tap")
-            bounce(rst)
+            self._bounce(direction, codec.encode(codec.reset_for(dg)), src, dst, bounce, "RST synthesised by the tap")
+
+    def _bounce(self, direction: str, data: bytes, src: str, dst: str, bounce: Callable[[bytes], None],
+                label: str) -> None:
+        """Send `data` back to the sender of a datagram that travelled `direction` from `src` to `dst`."""
+        other = self.towards_client if direction == self.towards_target else self.towards_target
+        self.trace.record(other, dst, src, data, fault=label)
+        bounce(data)
 
     async def stop(self) -> None:
         """Close every socket and cancel pending deliveries; nothing is delivered afterwards."""

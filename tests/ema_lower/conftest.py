@@ -19,6 +19,7 @@ async def upper():
         yield scripted
     finally:
         await scripted.server.stop()
+    assert scripted.violations == []
 
 
 async def _running_lower(upper: ScriptedUpper, mode: str):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.main import RunningEma
-from conformance.messages import ValidMessage, build, encode, validate
+from conformance.messages import ValidMessage, build, encode, rules, validate
 from conformance.transport.client import CoapClient
 from conformance.transport.server import CoapReply, CoapServer
 
@@ -37,6 +37,8 @@ class ScriptedUpper:
 
     def __init__(self) -> None:
         self.seen: list[Seen] = []
+        self.violations: list[tuple[str, rules.RuleViolation]] = []
+        """Sender-rule violations (B.6 rule 6) found in what the lower EMA sent."""
         self.queue: list[dict] = []
         self.events: list[dict] = []
         self.create_code = "200"
@@ -55,6 +57,7 @@ class ScriptedUpper:
     async def handler(self, request) -> CoapReply:
         message = validate(request.payload, posted=True)
         resource = request.path[-1]
+        self.violations += [(message.name, v) for v in rules.check(message, sender="L")]
         async with self._changed:
             self.seen.append(Seen(time.monotonic(), resource, message))
             self._changed.notify_all()

@@ -137,8 +137,6 @@ async def test_pull_resend_before_next_poll(upper, lower_pull):
     assert status == "accepted"
     sends = await upper.wait_for("emapCreateOpt", count=2, timeout=10)
     assert sends[0].message.envelope == sends[1].message.envelope
-    after = [s for s in upper.seen if s.t > sends[1].t]
     polls = [s for s in upper.seen if s.name == "emapPoll" and sends[0].t < s.t < sends[1].t]
     assert not polls, "a poll went out before the failed request was re-sent"
-    await upper.wait_for("emapPoll", since=sends[1].t, timeout=POLL_FREQ + T_PROMPT)
-    assert after is not None
+    await upper.wait_for("emapPoll", since=sends[1].t, timeout=POLL_FREQ + T_PROMPT)  # polling goes on

@@ -35,6 +35,8 @@ async def test_push_registration_and_pushed_requests(upper, lower_push):
     again = await upper.wait_for("emapCreatePartyRegistration", since=mark, timeout=T_PROMPT + 0.3)
     assert again[0].t - mark <= T_PROMPT and again[0].message.body["registrationID"] == "reg-1"
     assert "emapPoll" not in upper.names()
+    reply = await lower_push.push("EiEvent", build.poll(VEN_ID))  # not accepted at L's EiEvent: 459
+    assert reply.name == "emapResponse" and reply.response_code == "459" and reply.body["venID"] == VEN_ID
     status, _ = await lower_push.role.stimulate("poll", {})
     assert status == "unsupported"
 

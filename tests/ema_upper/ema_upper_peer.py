@@ -1,5 +1,5 @@
-"""Test helpers: the sample upper EMA started in-process with short timings, and a plain CoAP client playing one
-or more lower EMAs against it."""
+"""Test helpers: the sample upper EMA started in-process with short timings, and a plain CoAP client playing
+one or more lower EMAs against it."""
 
 from __future__ import annotations
 
@@ -18,9 +18,18 @@ WAIT = 5.0
 
 def fast_config(**changes) -> EmaConfig:
     """An upper EMA on 127.0.0.1 port 0 with short timings (T_PROMPT 2 s, poll frequency 1 s)."""
-    values = dict(role="upper", bind=Endpoint("127.0.0.1", 0, ("emap",)), t_prompt=2.0, poll_freq=1.0,
-                  ack_timeout=0.3, ack_random_factor=1.0, max_retransmit=1, backoff_initial=0.3, backoff_cap=1.0,
-                  preallocated_ven_ids=("ven-pre-1",))
+    values = dict(
+        role="upper",
+        bind=Endpoint("127.0.0.1", 0, ("emap",)),
+        t_prompt=2.0,
+        poll_freq=1.0,
+        ack_timeout=0.3,
+        ack_random_factor=1.0,
+        max_retransmit=1,
+        backoff_initial=0.3,
+        backoff_cap=1.0,
+        preallocated_ven_ids=("ven-pre-1",),
+    )
     values.update(changes)
     return EmaConfig(**values)
 
@@ -47,15 +56,18 @@ class Upper:
         return response.message.envelope
 
     async def stimulate(self, action: str, args: dict | None = None) -> dict:
-        response = await self.client.request(f"{self.running.ready['control']}/stimulus/{action}",
-                                             payload=json.dumps(args or {}), timeout=WAIT)
+        response = await self.client.request(
+            f"{self.running.ready['control']}/stimulus/{action}", payload=json.dumps(args or {}), timeout=WAIT
+        )
         assert response.code == "2.04"
         return json.loads(response.payload)
 
     async def register(self, *, pull: bool = True, request_id: str | None = None, **kw) -> dict:
         """Create a registration; returns the `emapCreatedPartyRegistration` body."""
         request_id = request_id or f"c-{time.monotonic_ns()}"
-        answer = await self.body("EiRegisterParty", build.create_party_registration(request_id, pull=pull, **kw))
+        answer = await self.body(
+            "EiRegisterParty", build.create_party_registration(request_id, pull=pull, **kw)
+        )
         body = answer["emapCreatedPartyRegistration"]
         assert body["eiResponse"]["responseCode"] == "200", body
         return body

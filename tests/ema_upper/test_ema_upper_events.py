@@ -1,4 +1,5 @@
-"""Sample upper EMA: events by stimulus (6.3.1, 6.3.2), request event (6.3.3), step two and 450 (EMAP-6.1-07)."""
+"""Sample upper EMA: events by stimulus (6.3.1, 6.3.2), request event (6.3.3), step two and 450 (EMAP-6.1-07).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ async def _distribute(upper, ven_id: str) -> dict:
 
 
 def _ids(distribute: dict) -> list[tuple[str, int, str]]:
-    return [(e["eiEvent"]["eventDescriptor"]["eventID"], e["eiEvent"]["eventDescriptor"]["modificationNumber"],
-             e["eiEvent"]["eventDescriptor"]["eventStatus"]) for e in distribute["emapEvent"]]
+    return [
+        (
+            e["eiEvent"]["eventDescriptor"]["eventID"],
+            e["eiEvent"]["eventDescriptor"]["modificationNumber"],
+            e["eiEvent"]["eventDescriptor"]["eventStatus"],
+        )
+        for e in distribute["emapEvent"]
+    ]
 
 
 async def test_create_modify_cancel_distributes(upper):
@@ -24,7 +31,9 @@ async def test_create_modify_cancel_distributes(upper):
     assert code_of(await upper.poll(ven_id)) == "200"
     result = await upper.stimulate("create-event", {"eventID": "ev-a", "startAfter_s": 600})
     assert result["status"] == "accepted", result
-    await upper.stimulate("modify-event", {"eventID": "ev-a", "intervals": [{"duration": "PT1H", "value": 3}]})
+    await upper.stimulate(
+        "modify-event", {"eventID": "ev-a", "intervals": [{"duration": "PT1H", "value": 3}]}
+    )
     distribute = await _distribute(upper, ven_id)
     assert _ids(distribute) == [("ev-a", 1, "far")]
     event = distribute["emapEvent"][0]["eiEvent"]
@@ -37,15 +46,21 @@ async def test_create_modify_cancel_distributes(upper):
     assert (await upper.stimulate("cancel-event", {"eventID": "nope"}))["status"] == "error"
     assert (await upper.stimulate("create-event", {"eventID": "ev-a"}))["status"] == "refused"
     await upper.stimulate("create-event", {"eventID": "ev-b"})
-    assert _ids(await _distribute(upper, ven_id)) == [("ev-b", 0, "far")]  # the delivered cancellation is gone
+    assert _ids(await _distribute(upper, ven_id)) == [
+        ("ev-b", 0, "far")
+    ]  # the delivered cancellation is gone
 
 
 async def test_order_and_reply_limit(upper):
     """EMAP-6.3.2-03, EMAP-6.3.3-03, -04."""
     ven_id = await upper.registered_pull()
     for event_id, start, priority in (("e1", 900, None), ("e2", -60, 2), ("e3", 300, None), ("e4", -30, 1)):
-        await upper.stimulate("create-event", {"eventID": event_id, "startAfter_s": start, "priority": priority}
-                              if priority else {"eventID": event_id, "startAfter_s": start})
+        await upper.stimulate(
+            "create-event",
+            {"eventID": event_id, "startAfter_s": start, "priority": priority}
+            if priority
+            else {"eventID": event_id, "startAfter_s": start},
+        )
     answer = (await upper.body("EiEvent", build.request_event("re-1", ven_id)))["emapDistributeEvent"]
     assert answer["eiResponse"] == {"responseCode": "200", "requestID": "re-1"}
     assert [i[0] for i in _ids(answer)] == ["e4", "e2", "e3", "e1"]
@@ -56,20 +71,26 @@ async def test_order_and_reply_limit(upper):
 async def test_signal_table_refusals(upper):
     """Table 6.3-2: forbidden combinations and SIMPLE values are refused (exit 4)."""
     await upper.registered_pull()
-    bad = [{"intervals": [{"duration": "PT1H", "value": 7}]},
-           {"signalName": "ELECTRICITY_PRICE", "signalType": "level"},
-           {"intervals": [{"duration": "PT0S", "value": 1}, {"duration": "PT1H", "value": 1}]},
-           {"optChangeDeadline_s": 60}]
+    bad = [
+        {"intervals": [{"duration": "PT1H", "value": 7}]},
+        {"signalName": "ELECTRICITY_PRICE", "signalType": "level"},
+        {"intervals": [{"duration": "PT0S", "value": 1}, {"duration": "PT1H", "value": 1}]},
+        {"optChangeDeadline_s": 60},
+    ]
     for args in bad:
         assert (await upper.stimulate("create-event", args))["status"] == "refused", args
     assert (await upper.stimulate("create-event", {"startAfter_s": "soon"}))["status"] == "error"
-    price = {"signalName": "ELECTRICITY_PRICE", "signalType": "price",
-             "intervals": [{"duration": 1800, "value": 0.3}, {"duration": 0, "value": 0.2}]}
+    price = {
+        "signalName": "ELECTRICITY_PRICE",
+        "signalType": "price",
+        "intervals": [{"duration": 1800, "value": 0.3}, {"duration": 0, "value": 0.2}],
+    }
     assert (await upper.stimulate("create-event", price))["status"] == "accepted"
 
 
 async def test_step_two_outstanding_and_checks(upper):
-    """EMAP-6.1-07 (450, superseded answers), EMAP-6.3.3-06 (452, 454, older accepted), EMAP-A-07 decisions."""
+    """EMAP-6.1-07 (450, superseded answers), EMAP-6.3.3-06 (452, 454, older accepted), EMAP-A-07 decisions.
+    """
     ven_id = await upper.registered_pull()
     await upper.stimulate("create-event", {"eventID": "ev-1"})
     first = await _distribute(upper, ven_id)

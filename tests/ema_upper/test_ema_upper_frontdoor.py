@@ -8,7 +8,7 @@ import json
 from ema_upper_peer import code_of
 
 from conformance.messages import build
-from conformance.transport.codec import CON, URI_PATH, CoapDatagram, decode, encode
+from conformance.transport.codec import CON, CONTENT_FORMAT, URI_PATH, CoapDatagram, code_text, decode, encode
 from conformance.transport.raw import raw_exchange
 
 
@@ -44,7 +44,9 @@ async def test_cached_repeat_answers_identically(upper):
     assert code_of(cancel) == "200"
     repeat = await upper.post("EiOpt", opt, fresh=True)  # new source port, same peer (venID)
     assert repeat.payload == first.payload
-    assert code_of(await upper.body("EiOpt", build.cancel_opt("xo-2", ven_id, "o-1"))) == "452"  # not re-created
+    assert (
+        code_of(await upper.body("EiOpt", build.cancel_opt("xo-2", ven_id, "o-1"))) == "452"
+    )  # not re-created
     changed = json.loads(json.dumps(opt))
     changed["emapCreateOpt"]["optType"] = "optIn"
     assert code_of(await upper.body("EiOpt", changed)) == "200"
@@ -54,7 +56,9 @@ async def test_payload_limit(upper):
     """EMAP-7.1.5-10: exactly the limit is accepted (block-wise), one byte more is 4.13 with Size1."""
     limit = upper.running.config.max_payload
     envelope = {"emapQueryRegistration": {"requestID": "q-big", "pad": ""}}
-    envelope["emapQueryRegistration"]["pad"] = "x" * (limit - len(json.dumps(envelope, separators=(",", ":"))))
+    envelope["emapQueryRegistration"]["pad"] = "x" * (
+        limit - len(json.dumps(envelope, separators=(",", ":")))
+    )
     payload = json.dumps(envelope, separators=(",", ":")).encode()
     assert len(payload) == limit
     assert (await upper.post("EiRegisterParty", payload)).code == "2.04"
@@ -68,8 +72,32 @@ async def test_malformed_datagrams_do_not_hurt(upper):
     address = (host, int(port))
     for junk in (b"\x00", b"\xff" * 3, b"\x40"):
         await raw_exchange(address, junk, wait=0.1)
-    datagram = CoapDatagram(mtype=CON, code=2, mid=7, token=b"t", options=((URI_PATH, b"emap"),
-                                                                           (URI_PATH, b"EmapPoll")), payload=b"")
+    datagram = CoapDatagram(
+        mtype=CON,
+        code=2,
+        mid=7,
+        token=b"t",
+        options=((URI_PATH, b"emap"), (URI_PATH, b"EmapPoll")),
+        payload=b"",
+    )
     replies = await raw_exchange(address, encode(datagram), wait=1.0)
     assert replies and decode(replies[0]).code != 0
     assert (await upper.post("EiRegisterParty", build.query_registration("q-1"))).code == "2.04"
+
+
+async def test_unrecognized_critical_option_is_4_02(upper):
+    """Table 7.1-3, RFC 7252 section 5.4.1; an unknown elective option is ignored."""
+    host, port = upper.base.split("//")[1].split("/")[0].rsplit(":", 1)
+    payload = json.dumps(build.query_registration("q-1")).encode()
+    codes = []
+    for extra in (2049, 2048):
+        options = sorted(
+            ((URI_PATH, b"emap"), (URI_PATH, b"EiRegisterParty"), (CONTENT_FORMAT, b"\x32"), (extra, b"x")),
+            key=lambda option: option[0],
+        )
+        datagram = CoapDatagram(
+            mtype=CON, code=2, mid=extra, token=b"tk", options=tuple(options), payload=payload
+        )
+        replies = await raw_exchange((host, int(port)), encode(datagram), wait=1.0)
+        codes.append(code_text(decode(replies[0]).code))
+    assert codes == ["4.02", "2.04"]

@@ -18,8 +18,16 @@ async def _decided(upper, *, opt_change: bool, event_args: dict) -> tuple[str, d
 
 
 def _change(ven_id, opt_id="o-1", **kw):
-    return build.create_opt(f"co-{opt_id}", ven_id, opt_id, "optOut", event_id="ev-1", reason="overrideStatus",
-                            opt_change=True, **kw)
+    return build.create_opt(
+        f"co-{opt_id}",
+        ven_id,
+        opt_id,
+        "optOut",
+        event_id="ev-1",
+        reason="overrideStatus",
+        opt_change=True,
+        **kw,
+    )
 
 
 async def test_opt_forms_and_cancel(upper):
@@ -28,7 +36,9 @@ async def test_opt_forms_and_cancel(upper):
     window = [("2030-01-01T00:00:00Z", "PT1H")]
     neither = build.create_opt("co-1", ven_id, "o-1", "optOut")
     assert code_of(await upper.body("EiOpt", neither)) == "454"
-    foreign = build.create_opt("co-2", ven_id, "o-1", "optOut", availability=window, target={"venID": ["other"]})
+    foreign = build.create_opt(
+        "co-2", ven_id, "o-1", "optOut", availability=window, target={"venID": ["other"]}
+    )
     assert code_of(await upper.body("EiOpt", foreign)) == "462"
     schedule_change = build.create_opt("co-3", ven_id, "o-1", "optOut", availability=window, opt_change=True)
     assert code_of(await upper.body("EiOpt", schedule_change)) == "454"  # EMAP-A-05
@@ -41,8 +51,9 @@ async def test_opt_forms_and_cancel(upper):
 
 async def test_opt_change_checks(upper):
     """EMAP-A-03, A-06 (451), A-07 (450 then 200), A-08; EMAP-6.5.2-05 stale modificationNumber 454."""
-    ven_id, distribute = await _decided(upper, opt_change=True, event_args={"optChangeAllowed": True,
-                                                                           "optChangeDeadline_s": 600})
+    ven_id, distribute = await _decided(
+        upper, opt_change=True, event_args={"optChangeAllowed": True, "optChangeDeadline_s": 600}
+    )
     event = distribute["emapEvent"][0]
     assert event["emapOptChangeAllowed"] is True and "emapOptChangeDeadline" in event
     assert code_of(await upper.body("EiOpt", _change(ven_id))) == "450"  # no decision yet

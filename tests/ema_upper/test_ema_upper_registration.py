@@ -8,7 +8,9 @@ from conformance.messages import build
 
 
 async def test_query_unregistered_has_no_ids(upper):
-    body = (await upper.body("EiRegisterParty", build.query_registration("q-1")))["emapCreatedPartyRegistration"]
+    body = (await upper.body("EiRegisterParty", build.query_registration("q-1")))[
+        "emapCreatedPartyRegistration"
+    ]
     assert code_of({"x": body}) == "200" and body["vtnID"] == "vtn-sample"
     assert "registrationID" not in body and "venID" not in body
     assert body["emapProfiles"]["emapProfile"][0]["emapProfileName"] == "EMAP-1.0"
@@ -24,7 +26,9 @@ async def test_pull_registration_then_first_poll_is_register_report(upper):
     names = {r["reportName"] for r in first["emapRegisterReport"]["emapReport"]}
     assert names == {"METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_HISTORY_USAGE"}
     second = await upper.poll(ven_id)
-    assert second == {"emapResponse": {"eiResponse": {"responseCode": "200", "requestID": ""}, "venID": ven_id}}
+    assert second == {
+        "emapResponse": {"eiResponse": {"responseCode": "200", "requestID": ""}, "venID": ven_id}
+    }
     query = await upper.body("EiRegisterParty", build.query_registration("q-2", ven_id))
     assert query["emapCreatedPartyRegistration"]["registrationID"] == created["registrationID"]
 
@@ -51,7 +55,10 @@ async def test_registration_errors_in_check_order(upper):
     profile = build.create_party_registration("c-3")
     profile["emapCreatePartyRegistration"]["emapProfileName"] = "emap-1.0"
     answer = await upper.body("EiRegisterParty", profile)
-    assert code_of(answer) == "453" and answer["emapCreatedPartyRegistration"]["eiResponse"]["responseDescription"]
+    assert (
+        code_of(answer) == "453"
+        and answer["emapCreatedPartyRegistration"]["eiResponse"]["responseDescription"]
+    )
     both = build.create_party_registration("c-4", pull=False, registration_id="nope")
     assert code_of(await upper.body("EiRegisterParty", both)) == "452"
 
@@ -81,7 +88,9 @@ async def test_unregistered_sender_gets_463_in_the_procedure_response(upper):
         assert code_of(answer) == "463", answer
     answer = await upper.body("EiEvent", build.request_event("re-2", "ghost"))
     assert answer["emapDistributeEvent"]["emapEvent"] == []
-    answer = await upper.body("EiReport", build.create_report("cr-2", "ghost", [build.report_request("r", "METADATA")]))
+    answer = await upper.body(
+        "EiReport", build.create_report("cr-2", "ghost", [build.report_request("r", "METADATA")])
+    )
     assert answer["emapCreatedReport"]["emapPendingReports"] == {"reportRequestID": []}
 
 

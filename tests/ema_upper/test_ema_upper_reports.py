@@ -9,11 +9,28 @@ from ema_upper_peer import code_of
 
 from conformance.messages import build, rules, timefmt
 
-STATUS_METADATA = build.metadata_report("rs-status", "METADATA_TELEMETRY_STATUS", [
-    build.report_description("st-1", "x-resourceStatus", "x-notApplicable", sampling=("PT1S", "PT1M", False))])
-USAGE_METADATA = build.metadata_report("rs-usage", "METADATA_TELEMETRY_USAGE", [
-    build.report_description("pw-1", "usage", "Direct Read", item_base=build.item_base("powerReal"),
-                             sampling=("PT1S", "PT1M", False))])
+STATUS_METADATA = build.metadata_report(
+    "rs-status",
+    "METADATA_TELEMETRY_STATUS",
+    [
+        build.report_description(
+            "st-1", "x-resourceStatus", "x-notApplicable", sampling=("PT1S", "PT1M", False)
+        )
+    ],
+)
+USAGE_METADATA = build.metadata_report(
+    "rs-usage",
+    "METADATA_TELEMETRY_USAGE",
+    [
+        build.report_description(
+            "pw-1",
+            "usage",
+            "Direct Read",
+            item_base=build.item_base("powerReal"),
+            sampling=("PT1S", "PT1M", False),
+        )
+    ],
+)
 
 
 async def test_create_report_checks_in_order(upper):
@@ -21,8 +38,9 @@ async def test_create_report_checks_in_order(upper):
     ven_id = await upper.registered_pull()
 
     async def code(*requests):
-        return code_of(await upper.body("EiReport", build.create_report(f"cr-{time.monotonic_ns()}", ven_id,
-                                                                          requests)))
+        return code_of(
+            await upper.body("EiReport", build.create_report(f"cr-{time.monotonic_ns()}", ven_id, requests))
+        )
 
     good = build.report_request("rq-1", "u-status", ["u-status-1"])
     assert await code(good, build.report_request("rq-2", "U-STATUS", ["u-status-1"])) == "452"
@@ -40,9 +58,11 @@ async def test_create_report_checks_in_order(upper):
 async def test_one_shot_and_metadata_requests(upper):
     """EMAP-6.4.3-06, EMAP-6.4.2-06, EMAP-6.4.4-02/-05: exactly one report, then the request ends."""
     ven_id = await upper.registered_pull()
-    requests = [build.report_request("rq-s", "u-status", ["u-status-1"]),
-                build.report_request("rq-h", "u-history", ["u-history-1"]),
-                build.report_request("rq-m", "METADATA")]
+    requests = [
+        build.report_request("rq-s", "u-status", ["u-status-1"]),
+        build.report_request("rq-h", "u-history", ["u-history-1"]),
+        build.report_request("rq-m", "METADATA"),
+    ]
     await upper.body("EiReport", build.create_report("cr-1", ven_id, requests))
     status = (await upper.poll(ven_id))["emapUpdateReport"]
     history = (await upper.poll(ven_id))["emapUpdateReport"]
@@ -55,13 +75,19 @@ async def test_one_shot_and_metadata_requests(upper):
     assert metadata["reportRequestID"] == "rq-m"
     assert code_of(await upper.poll(ven_id)) == "200"
     cancel = await upper.body("EiReport", build.cancel_report("xr-1", ven_id, ["rq-s"]))
-    assert code_of(cancel) == "452" and cancel["emapCanceledReport"]["emapPendingReports"]["reportRequestID"] == []
+    assert (
+        code_of(cancel) == "452"
+        and cancel["emapCanceledReport"]["emapPendingReports"]["reportRequestID"] == []
+    )
 
 
 async def test_periodic_report_timing_and_cancel(upper):
-    """EMAP-6.4.3-07: k-th report between S+kB and S+kB+T_PROMPT; EMAP-6.4.5-03 cancel without final report."""
+    """EMAP-6.4.3-07: k-th report between S+kB and S+kB+T_PROMPT; EMAP-6.4.5-03 cancel without final report.
+    """
     ven_id = await upper.registered_pull()
-    request = build.report_request("rq-p", "u-usage", ["u-power-1", "u-energy-1"], granularity=1, back_duration=1)
+    request = build.report_request(
+        "rq-p", "u-usage", ["u-power-1", "u-energy-1"], granularity=1, back_duration=1
+    )
     sent = timefmt.utc_now()
     assert code_of(await upper.body("EiReport", build.create_report("cr-1", ven_id, [request]))) == "200"
     deadline = time.monotonic() + 5
@@ -92,19 +118,34 @@ async def test_requester_side(upper):
     assert code_of(await upper.body("EiReport", full)) == "200"
     refused = await upper.stimulate("request-report", {"reportSpecifierID": "rs-nope"})
     assert refused["status"] == "refused"
-    result = await upper.stimulate("request-report", {"reportSpecifierID": "rs-usage", "reportRequestID": "u-1",
-                                                      "granularity": "PT1S", "reportBackDuration": 2})
+    result = await upper.stimulate(
+        "request-report",
+        {
+            "reportSpecifierID": "rs-usage",
+            "reportRequestID": "u-1",
+            "granularity": "PT1S",
+            "reportBackDuration": 2,
+        },
+    )
     assert result["status"] == "accepted", result
     create = (await upper.poll(ven_id))["emapCreateReport"]
     assert create["emapReportRequest"][0]["reportSpecifier"]["specifierPayload"][0]["rID"] == "pw-1"
     created = build.created_report(create["requestID"], ven_id, ["u-1"])
     assert code_of(await upper.body("EiReport", created)) == "200"
     now = timefmt.utc_now()
-    wrong_rid = build.data_report("u-1", "rs-usage", "TELEMETRY_USAGE", [
-        build.data_interval(now, 1, [build.report_payload("st-1", value=1.0)])])
+    wrong_rid = build.data_report(
+        "u-1",
+        "rs-usage",
+        "TELEMETRY_USAGE",
+        [build.data_interval(now, 1, [build.report_payload("st-1", value=1.0)])],
+    )
     assert code_of(await upper.body("EiReport", build.update_report("ur-1", ven_id, [wrong_rid]))) == "452"
-    good = build.data_report("u-1", "rs-usage", "TELEMETRY_USAGE", [
-        build.data_interval(now, 1, [build.report_payload("pw-1", value=1.0)])])
+    good = build.data_report(
+        "u-1",
+        "rs-usage",
+        "TELEMETRY_USAGE",
+        [build.data_interval(now, 1, [build.report_payload("pw-1", value=1.0)])],
+    )
     assert code_of(await upper.body("EiReport", build.update_report("ur-2", ven_id, [good]))) == "200"
     assert (await upper.stimulate("cancel-report", {"reportRequestID": "u-1"}))["status"] == "accepted"
     cancel = (await upper.poll(ven_id))["emapCancelReport"]
@@ -120,8 +161,9 @@ async def test_withdrawn_metadata_ends_requests(upper):
     ven_id = await upper.registered_pull()
     periodic = build.report_request("rq-p", "u-usage", ["u-power-1"], granularity=60, back_duration=60)
     await upper.body("EiReport", build.create_report("cr-1", ven_id, [periodic]))
-    assert (await upper.stimulate("register-report", {"reports": ["METADATA_TELEMETRY_STATUS"]}))["status"] \
-        == "accepted"
+    assert (await upper.stimulate("register-report", {"reports": ["METADATA_TELEMETRY_STATUS"]}))[
+        "status"
+    ] == "accepted"
     metadata = (await upper.poll(ven_id))["emapRegisterReport"]
     assert [r["reportName"] for r in metadata["emapReport"]] == ["METADATA_TELEMETRY_STATUS"]
     await upper.body("EiReport", build.registered_report(metadata["requestID"], ven_id))

@@ -15,6 +15,7 @@ VERDICTS = FAKE_SUITE / "plugin_fake_verdicts.py"
 NEEDS_IUT = FAKE_SUITE / "plugin_fake_iut.py"
 BAD_CASES = FAKE_SUITE / "plugin_fake_bad_cases.py"
 RUN_TIMEOUT_S = 120
+FAST = ("-p", "no:hypothesispytest")  # the fake suite needs no hypothesis; its plugin costs a second per run
 
 
 def _env(extra: dict | None) -> dict:
@@ -25,13 +26,14 @@ def _env(extra: dict | None) -> dict:
 
 def run_pytest(target: Path, *args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     """``pytest <target> <args>`` with the suite's pytest settings, as ``emap-conformance run`` starts it."""
-    return subprocess.run(base_command(str(target)) + list(args), capture_output=True, text=True, cwd=cwd,
+    return subprocess.run(base_command(str(target)) + list(args) + list(FAST), capture_output=True, text=True, cwd=cwd,
                           env=_env(env), timeout=RUN_TIMEOUT_S, check=False)
 
 
 def run_cli(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``emap-conformance <args>``."""
-    return subprocess.run([sys.executable, "-m", "conformance.cli.main", *args], capture_output=True, text=True,
+    """``emap-conformance <args>`` (a ``run`` gets the fast pytest options after ``--``)."""
+    tail = ["--", *FAST] if args[0] == "run" else []
+    return subprocess.run([sys.executable, "-m", "conformance.cli.main", *args, *tail], capture_output=True, text=True,
                           cwd=cwd, env=_env(env), timeout=RUN_TIMEOUT_S, check=False)
 
 

@@ -58,3 +58,12 @@ def test_start_failures_are_one_line(tmp_path, code, text):
         ema.start()
     assert "\n" not in str(error.value)
     assert ema.process.poll() is not None  # stopped
+
+
+def test_an_ema_that_ends_on_its_own_is_noticed(tmp_path):
+    ema = EmbeddedEma(_python(f"print({READY!r}, flush=True)"), tmp_path, ready_timeout=20)
+    ema.start()
+    ema.process.wait(20)
+    assert ema.died() == 0
+    ema.stop()
+    assert ema.died() is None

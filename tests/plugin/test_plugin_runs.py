@@ -129,3 +129,12 @@ def test_unreachable_iut_ends_the_run_with_2(tmp_path):
     results = results_of(tmp_path)
     assert results["aborted"].startswith("IUT unreachable")
     assert results["tests"][0]["verdict"] == "error" and results["tests"][0]["reason"].startswith("not run: IUT")
+
+
+def test_embedded_sample_ema_is_started_for_upper_and_lower_profiles(tmp_path):
+    proc = run_cli("run", "--cases", str(NEEDS_IUT), "--profile", "upper", "--profile", "lower-pull",
+                   "--report-dir", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for name in ("upper", "lower-pull"):
+        assert verdicts_of(results_of(tmp_path / name)) == {"TC-F-IUT": "pass"}
+        assert (tmp_path / name / "iut" / "ema.log").is_file()

@@ -28,12 +28,14 @@ from conformance.transport.params import TransmissionParams
 
 from . import stimuli
 from .events import EventBook, Identity
-from .reporter import Refusal, Reporter
+from .reporter import Refusal, Reporter, declared_offer
 from .requester import Requester
 from .sender import EMPTY, Outbox, Outcome, Outgoing, exchange
 from .state import Link, RequestIds
 
 log = logging.getLogger("conformance.ema.lower")
+
+UNKNOWN_VEN_ID = "unregistered"
 
 #: Step-two resource of each poll reply (Table 6.6-1).
 STEP_TWO_RESOURCE = {name: SERVICE_RESOURCE[name] for name in POLL_REPLIES}
@@ -48,7 +50,7 @@ class LowerEma:
         self.config = config
         self.ids = RequestIds("l")
         self.events = EventBook(Identity.of(config))
-        self.reporter = Reporter()
+        self.reporter = Reporter(offered=declared_offer(config.metadata_reports))
         self.requester = Requester()
         self.link: Link | None = None
         self.registrations = 0
@@ -56,7 +58,6 @@ class LowerEma:
         self.opts: dict[str, dict] = {}
         self.outbox = Outbox()
         self.client: CoapClient | None = None
-        self._last_ven_id = config.ven_id
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()
         self._creating = 0
@@ -95,6 +96,12 @@ class LowerEma:
     def peer_key(self, message: ValidMessage, remote: str) -> str:
         """At L the peer of EMAP-7.1.5-07 is its upper EMA."""
         return "upper"
+
+    def response_ven_id(self, message: ValidMessage) -> str | None:
+        """The link's venID; unregistered, the pre-allocated one, else the message's (Table 6.2.6-14)."""
+        if self.link is not None:
+            return self.link.ven_id
+        return self.config.ven_id or message.body.get("venID")
 
     async def handle(self, resource: str, message: ValidMessage, remote: str) -> dict | None:
         """A request POSTed by the upper EMA (push mode); held while the create exchange is open (EMAP-6.2.3-13)."""
@@ -135,7 +142,8 @@ class LowerEma:
 
     def register(self, *, registration_id: str | None = None, pull: bool | None = None,
                  opt_change: bool | None = None, retry: bool = False, delay: float = 0.0) -> None:
-        """Query (EMAP-6.2.2-01, first start only) and create a registration (EMAP-6.2.3-01)."""
+        """Create a registration, or re-register with ``registration_id`` (EMAP-6.2.3-01, EMAP-6.2.5-03);
+        ``retry``: a failure is retried after T_BACKOFF while unregistered (start-up)."""
         pull = self.config.mode == "pull" if pull is None else pull
         if opt_change is None:
             opt_change = self.config.opt_change or None
@@ -173,7 +181,6 @@ class LowerEma:
         self.link = Link(body["registrationID"], body["venID"], body["vtnID"], pull=request["emapPullModel"],
                          poll_freq=timefmt.parse_duration(poll_freq) if poll_freq else None,
                          opt_change=body.get("emapOptChange") is True)
-        self._last_ven_id = self.link.ven_id
         self._polling, self._next_poll, self._last_poll = False, None, None
         log.info("registered: %s", self.link)
         self._bootstrap()
@@ -228,15 +235,17 @@ class LowerEma:
         self.request("EiReport", envelope, done)
 
     def request_event(self, reply_limit: int | None = None, *, bootstrap: bool = False) -> None:
-        if self.link is None:
+        link = self.link
+        if link is None:
             return
-        envelope = build.request_event(self.ids("re"), self.link.ven_id, reply_limit)
+        envelope = build.request_event(self.ids("re"), link.ven_id, reply_limit)
 
         def done(response, outcome):
-            if outcome is Outcome.OK and self.link is not None \
-                    and (response.body.get("eiResponse") or {}).get("responseCode") == "200":
+            if self.link is not link:
+                return
+            if outcome is Outcome.OK and (response.body.get("eiResponse") or {}).get("responseCode") == "200":
                 self._follow_up(response.body, partial_set=reply_limit is not None)
-            if bootstrap and self.link is not None and self.link.pull:
+            if bootstrap and link.pull:
                 self._polling, self._next_poll = True, time.monotonic()
                 self._wake.set()
 
@@ -279,9 +288,9 @@ class LowerEma:
         request_id, ven_id = body["requestID"], body["venID"]
         try:
             if name == "emapRegisterReport":
-                self.requester.check_metadata_answer(body)
                 self._check_ven(ven_id, link)
-                violations = message_rules.metadata_rules(body, "U")
+                self.requester.check_metadata_answer(body)
+                violations = [v for v in message_rules.metadata_rules(body, "U") if v.code == "454"]
                 if violations:
                     raise Refusal("454", f"{violations[0].pointer}: {violations[0].text}")
                 self.requester.metadata_registered(body)
@@ -296,14 +305,12 @@ class LowerEma:
                 self._check_ven(ven_id, link)
                 self.requester.updated(body)
                 return build.updated_report(request_id, ven_id), None
-            if name == "emapCancelReport":
-                self._check_ven(ven_id, link)
-                self.reporter.cancel(body)
-                self._wake.set()
-                return build.canceled_report(request_id, ven_id, self.reporter.pending()), None
+            self._check_ven(ven_id, link)  # emapCancelReport
+            self.reporter.cancel(body)
+            self._wake.set()
+            return build.canceled_report(request_id, ven_id, self.reporter.pending()), None
         except Refusal as refusal:
             return _refused(name, request_id, ven_id, refusal.code, str(refusal), self.reporter.pending()), None
-        return build.response(request_id, "459", ven_id, f"{name} is not accepted by a lower EMA"), None
 
     def _arm_reports(self, ids: list[str]) -> None:
         self.reporter.started(ids)
@@ -322,9 +329,9 @@ class LowerEma:
                                                      "463", text)
         if name == "emapRequestReregistration":
             return build.response("", "463", body["venID"], text)
-        if name == "emapDistributeEvent":
-            ven_id = self._last_ven_id or "unregistered"
-            return build.created_event(body["requestID"], ven_id, [], "463", text)
+        if name == "emapDistributeEvent":  # venID is required here: a placeholder when L has none
+            return build.created_event(body["requestID"], self.response_ven_id(message) or UNKNOWN_VEN_ID, [],
+                                       "463", text)
         return _refused(name, body["requestID"], body["venID"], "463", text, [])
 
     # The work loop: due requests, due reports, polls
@@ -347,7 +354,7 @@ class LowerEma:
             await self._transmit(out)
             return
         if self._poll_due(now):
-            if self.outbox.release(self._poll_round):  # EMAP-7.1.5-04: re-sends before the poll
+            if self.outbox.release(self._poll_round + 1):  # EMAP-7.1.5-04: re-sends before the poll
                 return
             await self._poll()
             return
@@ -386,7 +393,7 @@ class LowerEma:
         if outcome is Outcome.BUSY:
             self.send(out, max_age)
         elif self.link is not None and self.link.pull:
-            out.at_poll = self._poll_round + 1
+            out.at_poll = max(self._poll_round, out.released) + 1  # the next poll not yet released for
             self.outbox.add(out)
         else:
             out.backoff = self.config.backoff_initial if out.backoff is None else min(
@@ -421,24 +428,21 @@ class LowerEma:
     async def _poll(self) -> None:
         link = self.link
         self._poll_round += 1
-        self._last_poll, self._next_poll = time.monotonic(), None
-        regular = self._last_poll + self.poll_freq  # EMAP-6.6-06/-07/-08
+        self._last_poll = time.monotonic()
+        self._next_poll = self._last_poll + self.poll_freq  # EMAP-6.6-06/-07/-08, also after a failed poll
         try:
             response = await self.client.request(f"{self.upper_uri}/EmapPoll", payload=encode(build.poll(link.ven_id)),
                                                  timeout=self.exchange_timeout)
         except TransportError as exc:
             log.info("poll failed: %s", exc)
-            self._next_poll = regular if self.link is link else None
             return
         message = response.message if response.code == "2.04" else None
         if self.link is not link:
             return
         if message is None or message.name not in POLL_REPLIES:  # EMAP-6.6-11
             log.info("poll reply discarded: %s %s", response.code, response.message_error or "")
-            self._next_poll = regular
             return
         if message.name == "emapResponse":  # R0
-            self._next_poll = regular
             return
         reply, after = self.process(message)
         step_two = Outgoing(STEP_TWO_RESOURCE[message.name], reply, frozenset({"emapResponse", EMPTY}),
@@ -457,6 +461,4 @@ def _refused(name: str, request_id: str, ven_id: str, code: str, text: str, pend
         return build.created_report(request_id, ven_id, pending, code, text)
     if name == "emapUpdateReport":
         return build.updated_report(request_id, ven_id, code, text)
-    if name == "emapCancelReport":
-        return build.canceled_report(request_id, ven_id, pending, code, text)
-    return build.response(request_id, code, ven_id, text)
+    return build.canceled_report(request_id, ven_id, pending, code, text)

@@ -38,6 +38,13 @@ OFFERABLE = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_
 REQUIRED = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE")  # EMAP-6.4.2-03
 
 
+def declared_offer(names) -> tuple[str, ...]:
+    """The metadata reports to offer from the declared ones (ICS-8): those this EMA can offer, with TELEMETRY_STATUS
+    and TELEMETRY_USAGE added when any is offered (EMAP-6.4.2-03)."""
+    offered = tuple(name for name in OFFERABLE if name in set(names))
+    return tuple(dict.fromkeys(REQUIRED + offered)) if offered else ()
+
+
 def offer_names(names) -> tuple[str, ...]:
     """Metadata report names from stimulus values (`TELEMETRY_STATUS` or `METADATA_TELEMETRY_STATUS`);
     ValueError naming a report this EMA cannot offer."""
@@ -94,7 +101,7 @@ class Serving:
 class Reporter:
     """Metadata offered and the upper EMA's requests served (reset per Table 6.2-2)."""
 
-    offered: tuple[str, ...] = REQUIRED + ("METADATA_HISTORY_USAGE",)
+    offered: tuple[str, ...] = OFFERABLE
     metadata: list[dict] = field(default_factory=list)
     serving: dict[str, Serving] = field(default_factory=dict)
     used_ids: set[str] = field(default_factory=set)
@@ -148,7 +155,8 @@ class Reporter:
         for request_id in ids:  # step 5: 454
             if request_id in self.used_ids:
                 raise Refusal("454", f"reportRequestID {request_id!r} was used before in this registration")
-        violations = report_request_rules(body, {r["reportSpecifierID"]: r for r in self.metadata})
+        violations = [v for v in report_request_rules(body, {r["reportSpecifierID"]: r for r in self.metadata})
+                      if v.code == "454"]
         if violations:
             raise Refusal("454", f"{violations[0].pointer}: {violations[0].text}")
         for request in requests:  # step 6: 461

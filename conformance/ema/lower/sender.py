@@ -53,7 +53,9 @@ class Outgoing:
     """Sent before other due requests (step two and follow-ups, EMAP-6.6-04)."""
     due: float = 0.0
     at_poll: int | None = None
-    """Pull mode: the poll round before which the failed request is re-sent (EMAP-7.1.5-04)."""
+    """Pull mode: the number of the poll before which the failed request is re-sent (EMAP-7.1.5-04)."""
+    released: int = 0
+    """The poll number it was last released for."""
     backoff: float | None = None
     transmissions: int = 0
     seq: int = field(default_factory=lambda: next(_seq))
@@ -71,6 +73,9 @@ async def exchange(client: CoapClient, base_uri: str, out: Outgoing, timeout: fl
         response = await client.request(uri, payload=encode(out.envelope), timeout=timeout)
     except TransportError as exc:
         log.info("%s to %s failed: %s", out.name, uri, exc)
+        return Outcome.FAILED, None, None
+    except Exception as exc:  # an unexpected client failure counts as a failed exchange
+        log.warning("%s to %s failed unexpectedly: %s: %s", out.name, uri, type(exc).__name__, exc)
         return Outcome.FAILED, None, None
     if response.code == "5.03":
         return Outcome.BUSY, None, float(response.max_age if response.max_age is not None else DEFAULT_MAX_AGE)
@@ -110,12 +115,12 @@ class Outbox:
     def next_due(self) -> float | None:
         return min((o.due for o in self._items if o.at_poll is None), default=None)
 
-    def release(self, poll_round: int) -> bool:
-        """Make the requests waiting for this poll round due now; True if there were any."""
+    def release(self, poll_number: int) -> bool:
+        """Make the requests waiting for poll ``poll_number`` due now; True if there were any."""
         released = False
         for out in self._items:
-            if out.at_poll is not None and out.at_poll <= poll_round:
-                out.at_poll, out.due, released = None, 0.0, True
+            if out.at_poll is not None and out.at_poll <= poll_number:
+                out.at_poll, out.due, out.released, released = None, 0.0, poll_number, True
         return released
 
     def drop_bound(self) -> None:

@@ -1,10 +1,9 @@
 """The sample upper EMA (role "U"): registrations, events, reports, opts and polls of every lower EMA.
 
 `handle` applies Table 6.1-4 from step 2 on (the front door did the CoAP-level checks and step 1): 463 for an
-unidentified or unregistered sender (EMAP-6.2.1-02), 450 for a response-type message that answers no outstanding
-request (EMAP-6.1-07), then each procedure's checks in order. A failed check changes no state (EMAP-6.1-08) and
-is answered with the procedure's complete response message (EMAP-6.1-01, -09, -11).
-"""
+unidentified or unregistered sender (EMAP-6.2.1-02), 450 for a response-type message that answers no
+outstanding request (EMAP-6.1-07), then each procedure's checks in order. A failed check changes no state
+(EMAP-6.1-08) and is answered with the procedure's complete response message (EMAP-6.1-01, -09, -11)."""
 
 from __future__ import annotations
 
@@ -37,7 +36,7 @@ class UpperEma:
         self.ids = IdSource()
         self.registry = Registry(config.registrations_limit)
         self.events = EventStore(config.events_limit)
-        self.reporter = Reporter(self.ids, self.send)
+        self.reporter = Reporter(self.ids, self.send, max_active=config.queue_limit)
         self.requester = Requester(self.ids)
         self.offered: tuple[str, ...] = tuple(config.metadata_reports)
         self._pushers: dict[str, PushDelivery] = {}
@@ -54,8 +53,8 @@ class UpperEma:
             await pusher.stop()
 
     def peer_key(self, message: ValidMessage, remote: str) -> str:
-        """EMAP-7.1.5-07 / EMAP-6.2.1-01: the lower EMA by `venID`, or by `registrationID` for a create without
-        `venID`; messages that identify none share one key."""
+        """EMAP-7.1.5-07 / EMAP-6.2.1-01: the lower EMA by `venID`, or by `registrationID` for a create
+        without `venID`; messages that identify none share one key."""
         ven_id = sender_ven_id(message)
         if ven_id is None and message.name == "emapCreatePartyRegistration":
             link = self.registry.by_registration(message.body.get("registrationID"))
@@ -81,8 +80,15 @@ class UpperEma:
         except Rejected as rejected:
             log.info("%s from %s rejected: %s", message.name, remote, rejected)
             pending = self.reporter.pending(link) if link else []
-            return error_reply(message, rejected.code, rejected.description, vtn_id=self.config.vtn_id, link=link,
-                               pending=pending, new_request_id=self.ids.new("de"))
+            return error_reply(
+                message,
+                rejected.code,
+                rejected.description,
+                vtn_id=self.config.vtn_id,
+                link=link,
+                pending=pending,
+                new_request_id=self.ids.new("de"),
+            )
 
     async def stimulate(self, action: str, args: dict) -> tuple[str, str]:
         return await stimuli.run(self, action, args)
@@ -111,16 +117,30 @@ class UpperEma:
         if not link.active or link.queue.waiting_distribute():
             return link.active
         vtn_id = self.config.vtn_id
-        return self.send(link, Outgoing(DISTRIBUTE, build=lambda: build.distribute_event(
-            self.ids.new("de"), vtn_id, self.distribution(link, timefmt.utc_now())), epoch=link.epoch))
+        return self.send(
+            link,
+            Outgoing(
+                DISTRIBUTE,
+                build=lambda: build.distribute_event(
+                    self.ids.new("de"), vtn_id, self.distribution(link, timefmt.utc_now())
+                ),
+                epoch=link.epoch,
+            ),
+        )
 
     def distribution(self, link: Link, now: datetime, limit: int | None = None) -> list[dict]:
-        return self.events.distribution(link.ven_id, now, opt_change=link.opt_change,
-                                        registered_at=link.registered_at,
-                                        delivered_cancellations=link.delivered_cancellations, limit=limit)
+        return self.events.distribution(
+            link.ven_id,
+            now,
+            opt_change=link.opt_change,
+            registered_at=link.registered_at,
+            delivered_cancellations=link.delivered_cancellations,
+            limit=limit,
+        )
 
-    def delivered(self, link: Link, item: Outgoing, response: ValidMessage | None, *,
-                  outstanding: bool = False) -> None:
+    def delivered(
+        self, link: Link, item: Outgoing, response: ValidMessage | None, *, outstanding: bool = False
+    ) -> None:
         """``item`` reached L (poll reply, `emapRequestEvent` answer, or a push exchange that succeeded)."""
         if item.name == DISTRIBUTE:  # EMAP-6.3.2-02 delivered cancellations; EMAP-A-06 latest EmapEvent sent
             for event in item.body["emapEvent"]:
@@ -157,8 +177,11 @@ class UpperEma:
         for response in created.get("eventResponses", {}).get("eventResponse", []):
             qualified = response["qualifiedEventID"]
             event = self.events.get(qualified["eventID"])
-            if response["responseCode"] == "200" and event is not None \
-                    and event.modification_number == qualified["modificationNumber"]:
+            if (
+                response["responseCode"] == "200"
+                and event is not None
+                and event.modification_number == qualified["modificationNumber"]
+            ):
                 link.decisions[event.event_id] = response["optType"]
 
     def end_link(self, link: Link) -> None:

@@ -1,10 +1,9 @@
-"""The upper EMA's events (6.3.1): their content, status (Table 6.3-1), addressing, order (Table 6.3-3) and the
-event set of an `emapDistributeEvent` (EMAP-6.3.2-02, -03, EMAP-6.3.3-04).
+"""The upper EMA's events (6.3.1): their content, status (Table 6.3-1), addressing, order (Table 6.3-3) and
+the event set of an `emapDistributeEvent` (EMAP-6.3.2-02, -03, EMAP-6.3.3-04).
 
 Addressing at U: U knows of a lower EMA only its `venID`, so an event addresses L when its `eiTarget` is `{}`,
-when its `eiTarget.venID` lists L's `venID`, or, for a target without `venID` (resources, groups, parties, device
-classes), when it was created for L (the stimulus `venID`) or for no lower EMA in particular.
-"""
+when its `eiTarget.venID` lists L's `venID`, or, for a target without `venID` (resources, groups, parties,
+device classes), when it was created for L (the stimulus `venID`) or for no lower EMA in particular."""
 
 from __future__ import annotations
 
@@ -87,9 +86,16 @@ class Event:
         signals = []
         for number, signal in enumerate(self.signals):
             current = signal.value_at(offset) if active else (0 if signal.name == "SIMPLE" else None)
-            signals.append(build.signal(signal.intervals, name=signal.name, signal_type=signal.signal_type,
-                                        signal_id=f"sig-{number}", item_base=signal.item_base,
-                                        current_value=current))
+            signals.append(
+                build.signal(
+                    signal.intervals,
+                    name=signal.name,
+                    signal_type=signal.signal_type,
+                    signal_id=f"sig-{number}",
+                    item_base=signal.item_base,
+                    current_value=current,
+                )
+            )
         target = copy.deepcopy(self.target)
         if "venID" in target:
             target["venID"] = [ven_id]  # EMAP-6.3.1-08: exactly L's venID
@@ -101,12 +107,23 @@ class Event:
         if self.baseline:
             baseline = build.baseline(self.baseline, dtstart=self.dtstart)
         return build.event(
-            self.event_id, modification_number=self.modification_number,
-            status="cancelled" if self.cancelled else None, dtstart=self.dtstart, duration=self.duration,
-            signals=signals, event_baseline=baseline, target=target, response_required=self.response_required,
-            market_context=self.market_context, created=self.created, priority=self.priority,
-            modification_datetime=self.modified, ramp_up=self.ramp_up, opt_change_allowed=allowed,
-            opt_change_deadline=deadline, now=now,
+            self.event_id,
+            modification_number=self.modification_number,
+            status="cancelled" if self.cancelled else None,
+            dtstart=self.dtstart,
+            duration=self.duration,
+            signals=signals,
+            event_baseline=baseline,
+            target=target,
+            response_required=self.response_required,
+            market_context=self.market_context,
+            created=self.created,
+            priority=self.priority,
+            modification_datetime=self.modified,
+            ramp_up=self.ramp_up,
+            opt_change_allowed=allowed,
+            opt_change_deadline=deadline,
+            now=now,
         )
 
 
@@ -132,10 +149,19 @@ class EventStore:
     def get(self, event_id: str) -> Event | None:
         return self.events.get(event_id)
 
-    def distribution(self, ven_id: str, now: datetime, *, opt_change: bool, registered_at: datetime,
-                     delivered_cancellations: set[str], limit: int | None = None) -> list[dict]:
+    def distribution(
+        self,
+        ven_id: str,
+        now: datetime,
+        *,
+        opt_change: bool,
+        registered_at: datetime,
+        delivered_cancellations: set[str],
+        limit: int | None = None,
+    ) -> list[dict]:
         """The ordered `emapEvent` list for L (EMAP-6.3.2-02, -03; first ``limit`` of it, EMAP-6.3.3-04):
-        far/near/active events addressing L, and cancellations made during the registration not yet delivered."""
+        far/near/active events addressing L, and cancellations made during the registration not yet
+        delivered."""
         chosen = []
         for event in self.events.values():
             if not event.addresses(ven_id):

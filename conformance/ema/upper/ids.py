@@ -1,5 +1,5 @@
-"""Identifiers the upper EMA assigns: each carries a per-start random tag so that no value repeats, also across
-restarts (EMAP-6.1-03 requestIDs, EMAP-6.2.1-05 registrationIDs, EMAP-6.3.1-01 eventIDs, venIDs)."""
+"""Identifiers the upper EMA assigns: each carries a per-start random tag so that no value repeats, also
+across restarts (EMAP-6.1-03 requestIDs, EMAP-6.2.1-05 registrationIDs, EMAP-6.3.1-01 eventIDs, venIDs)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import secrets
 
 
 class IdSource:
-    """Fresh identifiers ``<prefix>-<tag><n>``; ``taken`` tells which candidates to skip (e.g. venIDs held)."""
+    """Fresh identifiers ``<prefix>-<tag><n>``; ``taken`` tells which candidates to skip (e.g. venIDs held).
+    """
 
     def __init__(self) -> None:
         self._tag = secrets.token_hex(2)

@@ -1,4 +1,5 @@
-"""Registrations of lower EMAs at the upper EMA: the link state of Table 6.2-1 and its effects (Table 6.2-2)."""
+"""Registrations of lower EMAs at the upper EMA: the link state of Table 6.2-1 and its effects (Table 6.2-2).
+"""
 
 from __future__ import annotations
 

@@ -35,7 +35,8 @@ class Outgoing:
     epoch: int = 0
 
     def materialize(self) -> dict:
-        """The envelope, built now if this is its first transmission (EMAP-6.3.2-05; re-sends are identical)."""
+        """The envelope, built now if this is its first transmission (EMAP-6.3.2-05; re-sends are identical).
+        """
         if self.envelope is None:
             self.envelope = self.build()
         return self.envelope
@@ -91,8 +92,11 @@ class OutboundQueue:
 def _answered_requests(response_name: str, resource: str) -> frozenset[str]:
     """U-initiated request messages that ``response_name`` POSTed at ``resource`` may answer (EMAP-6.1-07)."""
     return frozenset(
-        request for request, responses in RESPONSES_OF.items()
-        if response_name in responses and "U" in MESSAGES[request].senders and SERVICE_RESOURCE[request] == resource
+        request
+        for request, responses in RESPONSES_OF.items()
+        if response_name in responses
+        and "U" in MESSAGES[request].senders
+        and SERVICE_RESOURCE[request] == resource
     )
 
 

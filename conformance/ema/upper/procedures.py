@@ -1,6 +1,6 @@
-"""The upper EMA's answers to each L-initiated procedure (6.2 to 6.6) and to step-two messages (P14), checks in
-the order of Table 6.1-4. Every function returns the answer envelope (None: empty 2.04) or raises `Rejected`
-before changing any state (EMAP-6.1-08)."""
+"""The upper EMA's answers to each L-initiated procedure (6.2 to 6.6) and to step-two messages (P14), checks
+in the order of Table 6.1-4. Every function returns the answer envelope (None: empty 2.04) or raises
+`Rejected` before changing any state (EMAP-6.1-08)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,20 @@ def _fail_on(failure) -> None:
 
 # RegisterParty (6.2)
 
+
 def query(ema: UpperEma, message: ValidMessage) -> dict:
     """EMAP-6.2.2-03 to -06: never fails, changes nothing; IDs only for a registered querier."""
     request_id = message.body["requestID"]
     link = ema.registry.by_ven(message.body.get("venID"))
     if link is None:
         return build.created_party_registration(request_id, ema.config.vtn_id)
-    return build.created_party_registration(request_id, ema.config.vtn_id, registration_id=link.registration_id,
-                                            ven_id=link.ven_id, poll_freq=ema.config.poll_freq if link.pull else None)
+    return build.created_party_registration(
+        request_id,
+        ema.config.vtn_id,
+        registration_id=link.registration_id,
+        ven_id=link.ven_id,
+        poll_freq=ema.config.poll_freq if link.pull else None,
+    )
 
 
 def create(ema: UpperEma, message: ValidMessage) -> dict:
@@ -44,11 +50,18 @@ def create(ema: UpperEma, message: ValidMessage) -> dict:
     else:
         link = ema.registry.by_registration(registration_id)
     if registration_id is not None and (link is None or link.registration_id != registration_id):
-        raise Rejected("452", f"registrationID {registration_id!r} is not the current registrationID of this "
-                               "lower EMA")
-    if link is None and ven_id is not None and ven_id not in config.preallocated_ven_ids \
-            and not config.self_chosen_ven_ids:
-        raise Rejected("452", f"venID {ven_id!r} is not pre-allocated and self-chosen venIDs are not accepted")
+        raise Rejected(
+            "452", f"registrationID {registration_id!r} is not the current registrationID of this lower EMA"
+        )
+    if (
+        link is None
+        and ven_id is not None
+        and ven_id not in config.preallocated_ven_ids
+        and not config.self_chosen_ven_ids
+    ):
+        raise Rejected(
+            "452", f"venID {ven_id!r} is not pre-allocated and self-chosen venIDs are not accepted"
+        )
     _fail_on(first_failure(registration_rules(body), "454"))
     if body["emapProfileName"] != PROFILE_NAME or body["emapTransportName"] != TRANSPORT_NAME:
         raise Rejected("453", f"supported: profile {PROFILE_NAME} over transport {TRANSPORT_NAME}")
@@ -56,11 +69,19 @@ def create(ema: UpperEma, message: ValidMessage) -> dict:
         raise Rejected("469", f"registration refused: {ema.registry.limit} lower EMAs are registered")
     now = timefmt.utc_now()
     if link is None:
+
         def taken(value: str) -> bool:
             return ema.registry.holds(value) or value in config.preallocated_ven_ids
 
-        link = Link(ven_id or ema.ids.new("ven", taken), ema.ids.new("reg"), now, True, None, False,
-                    OutboundQueue(config.queue_limit))
+        link = Link(
+            ven_id or ema.ids.new("ven", taken),
+            ema.ids.new("reg"),
+            now,
+            True,
+            None,
+            False,
+            OutboundQueue(config.queue_limit),
+        )
         ema.registry.add(link)
     elif registration_id is None:  # new registration of a registered lower EMA (EMAP-6.2.3-06)
         link.restart(new_registration=True)
@@ -73,9 +94,13 @@ def create(ema: UpperEma, message: ValidMessage) -> dict:
     link.opt_change = config.opt_change and asked is True
     link.offered = ema.offered
     reply = build.created_party_registration(
-        body["requestID"], config.vtn_id, registration_id=link.registration_id, ven_id=link.ven_id,
+        body["requestID"],
+        config.vtn_id,
+        registration_id=link.registration_id,
+        ven_id=link.ven_id,
         poll_freq=config.poll_freq if link.pull else None,
-        opt_change=link.opt_change if config.opt_change and asked is not None else None)
+        opt_change=link.opt_change if config.opt_change and asked is not None else None,
+    )
     ema.send(link, ema.reporter.register_report(link, now))  # EMAP-6.2.3-11: first entry of the emptied queue
     return reply
 
@@ -92,12 +117,14 @@ def cancel(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
 
 # Event (6.3) and poll (6.6)
 
+
 def request_event(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
     """EMAP-6.3.3-03, -04: the current event set (first ``replyLimit``), outstanding until answered."""
     request = message.body["eiRequestEvent"]
     events = ema.distribution(link, timefmt.utc_now(), request.get("replyLimit"))
-    envelope = build.distribute_event(ema.ids.new("de"), ema.config.vtn_id, events,
-                                      ei_response=build.ei_response(request["requestID"]))
+    envelope = build.distribute_event(
+        ema.ids.new("de"), ema.config.vtn_id, events, ei_response=build.ei_response(request["requestID"])
+    )
     ema.delivered(link, Outgoing(DISTRIBUTE, envelope, epoch=link.epoch), None, outstanding=True)
     return envelope
 
@@ -116,6 +143,7 @@ def poll(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
 
 
 # Report (6.4)
+
 
 def register_report(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
     """EMAP-6.4.2-04 to -06."""
@@ -152,6 +180,7 @@ def cancel_report(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
 
 # Opt (6.5, Annex A)
 
+
 def create_opt(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
     """EMAP-6.5.2-03 to -06, EMAP-A-05 to -08, in the order of Table 6.1-4."""
     body = message.body
@@ -162,8 +191,11 @@ def create_opt(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
     rules = opt_rules(body)
     _fail_on(first_failure(rules, "454"))  # step 5
     if qualified and qualified["modificationNumber"] != event.modification_number:
-        raise Rejected("454", f"modificationNumber {qualified['modificationNumber']} is not the current "
-                               f"{event.modification_number}")
+        raise Rejected(
+            "454",
+            f"modificationNumber {qualified['modificationNumber']} is not the current "
+            f"{event.modification_number}",
+        )
     _fail_on(first_failure(rules, "462"))  # step 6
     if body.get("emapOptChange") is True:
         _check_opt_change(ema, link, event)
@@ -203,16 +235,21 @@ def cancel_opt(ema: UpperEma, link: Link, message: ValidMessage) -> dict:
 
 # Step two and follow-up messages (P14)
 
+
 def acknowledge(ema: UpperEma, link: Link, resource: str, message: ValidMessage) -> dict | None:
     """EMAP-6.1-06, -07: 450 unless it answers an outstanding request of that service; then the message's own
     ID checks; accepted: `emapResponse` 200, or an empty 2.04 for `emapResponse`."""
     request_id = message.request_id or ""
     item = link.outstanding.match(message.name, resource, request_id)
     if item is None:
-        raise Rejected("450", f"{message.name} with requestID {request_id!r} answers no outstanding request "
-                               f"at {resource}")
-    if message.name == "emapCanceledPartyRegistration" \
-            and message.body["registrationID"] != link.registration_id:
+        raise Rejected(
+            "450",
+            f"{message.name} with requestID {request_id!r} answers no outstanding request at {resource}",
+        )
+    if (
+        message.name == "emapCanceledPartyRegistration"
+        and message.body["registrationID"] != link.registration_id
+    ):
         raise Rejected("452", f"registrationID {message.body['registrationID']!r} is not the current one")
     if message.name == "emapCreatedEvent":
         _check_created_event(ema, link, message.body["eiCreatedEvent"])
@@ -228,14 +265,20 @@ def _check_created_event(ema: UpperEma, link: Link, created: dict) -> None:
     for response in responses:
         event = ema.events.get(response["qualifiedEventID"]["eventID"])
         if event is None or not event.addresses(link.ven_id):
-            raise Rejected("452", f"eventID {response['qualifiedEventID']['eventID']!r} is not an event "
-                                   f"addressing {link.ven_id}")
+            raise Rejected(
+                "452",
+                f"eventID {response['qualifiedEventID']['eventID']!r} is not an event "
+                f"addressing {link.ven_id}",
+            )
     for response in responses:
         qualified = response["qualifiedEventID"]
         current = ema.events.get(qualified["eventID"]).modification_number
         if qualified["modificationNumber"] > current:
-            raise Rejected("454", f"modificationNumber {qualified['modificationNumber']} of "
-                                   f"{qualified['eventID']} is newer than the current {current}")
+            raise Rejected(
+                "454",
+                f"modificationNumber {qualified['modificationNumber']} of "
+                f"{qualified['eventID']} is newer than the current {current}",
+            )
 
 
 UNREGISTERED = {"emapQueryRegistration": query, "emapCreatePartyRegistration": create}

@@ -2,10 +2,9 @@
 
 One request at a time, in queue order (EMAP-7.1.5-06). An exchange succeeds when any response other than 5.03
 arrives; a failed exchange (RST, network error, no response within the wait) is re-sent identically after
-T_BACKOFF (doubling up to the cap); a 5.03 is re-sent after its Max-Age (60 s without one); any other 4.xx/5.xx
-ends the procedure without re-send (EMAP-7.1.5-15). A re-send happens only while the entry is still queued, the
-registration lasts, and (for reports) the request is active (EMAP-6.4.4-01).
-"""
+T_BACKOFF (doubling up to the cap); a 5.03 is re-sent after its Max-Age (60 s without one); any other
+4.xx/5.xx ends the procedure without re-send (EMAP-7.1.5-15). A re-send happens only while the entry is still
+queued, the registration lasts, and (for reports) the request is active (EMAP-6.4.4-01)."""
 
 from __future__ import annotations
 
@@ -90,8 +89,9 @@ class PushDelivery:
                 self.delivered(link, item, value)
 
     async def _exchange(self, base: str, item: Outgoing):
-        """POST the entry once: ``("done", ValidMessage | None)`` (a response other than 5.03 arrived: the entry
-        is delivered; None unless a valid 2.04 message), ``("failed", None)`` or ``("unavailable", max_age)``."""
+        """POST the entry once: ``("done", ValidMessage | None)`` (a response other than 5.03 arrived: the
+        entry is delivered; None unless a valid 2.04 message), ``("failed", None)`` or ``("unavailable",
+        max_age)``."""
         uri = f"{base}/{item.resource}"
         wait = 2 * self.config.max_transmit_wait + self.config.t_prompt
         try:
@@ -103,6 +103,7 @@ class PushDelivery:
             return "failed", None
         if response.code == "5.03":
             return "unavailable", float(DEFAULT_MAX_AGE if response.max_age is None else response.max_age)
+        log.info("POST %s %s -> %s", uri, item.name, response.code)
         if response.code != "2.04":
             log.info("push %s to %s answered %s: procedure ended", item.name, uri, response.code)
             return "done", None

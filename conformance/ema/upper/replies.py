@@ -26,9 +26,18 @@ def sender_ven_id(message: ValidMessage) -> str | None:
     return body.get("venID")
 
 
-def error_reply(message: ValidMessage, code: str, description: str, *, vtn_id: str, link: Link | None,
-                pending: list[str] | None = None, new_request_id: str = "") -> dict:
-    """The response message of ``message``'s procedure with ``code`` (response-type messages: `emapResponse`)."""
+def error_reply(
+    message: ValidMessage,
+    code: str,
+    description: str,
+    *,
+    vtn_id: str,
+    link: Link | None,
+    pending: list[str] | None = None,
+    new_request_id: str = "",
+) -> dict:
+    """The response message of ``message``'s procedure with ``code`` (response-type messages: `emapResponse`).
+    """
     body = message.body
     request_id = message.request_id or ""
     ven_id = sender_ven_id(message) or (link.ven_id if link else None)
@@ -36,11 +45,13 @@ def error_reply(message: ValidMessage, code: str, description: str, *, vtn_id: s
     if name in ("emapQueryRegistration", "emapCreatePartyRegistration"):
         return build.created_party_registration(request_id, vtn_id, code=code, description=description)
     if name == "emapCancelPartyRegistration":
-        return build.canceled_party_registration(request_id, body["registrationID"], body["venID"], code,
-                                                 description)
+        return build.canceled_party_registration(
+            request_id, body["registrationID"], body["venID"], code, description
+        )
     if name == "emapRequestEvent":
-        return build.distribute_event(new_request_id, vtn_id, [],
-                                      ei_response=build.ei_response(request_id, code, description))
+        return build.distribute_event(
+            new_request_id, vtn_id, [], ei_response=build.ei_response(request_id, code, description)
+        )
     if name == "emapRegisterReport":
         return build.registered_report(request_id, ven_id, code, description)
     if name == "emapCreateReport":

@@ -18,19 +18,46 @@ def _descriptions(report_name: str) -> tuple[str, float, list[dict]]:
     power = build.item_base("powerReal")
     energy = build.item_base("energyReal", scale="k")
     if report_name == "METADATA_TELEMETRY_STATUS":
-        return "u-status", 0.0, [build.report_description("u-status-1", "x-resourceStatus", "x-notApplicable",
-                                                          sampling=SAMPLING)]
+        return (
+            "u-status",
+            0.0,
+            [
+                build.report_description(
+                    "u-status-1", "x-resourceStatus", "x-notApplicable", sampling=SAMPLING
+                )
+            ],
+        )
     if report_name == "METADATA_TELEMETRY_USAGE":
-        return "u-usage", 0.0, [
-            build.report_description("u-power-1", "usage", "Direct Read", item_base=power, sampling=SAMPLING),
-            build.report_description("u-energy-1", "usage", "Direct Read", item_base=energy, sampling=SAMPLING)]
+        return (
+            "u-usage",
+            0.0,
+            [
+                build.report_description(
+                    "u-power-1", "usage", "Direct Read", item_base=power, sampling=SAMPLING
+                ),
+                build.report_description(
+                    "u-energy-1", "usage", "Direct Read", item_base=energy, sampling=SAMPLING
+                ),
+            ],
+        )
     if report_name == "METADATA_HISTORY_USAGE":
-        return "u-history", HISTORY_DURATION_S, [
-            build.report_description("u-history-1", "usage", "Direct Read", item_base=energy)]
+        return (
+            "u-history",
+            HISTORY_DURATION_S,
+            [build.report_description("u-history-1", "usage", "Direct Read", item_base=energy)],
+        )
     if report_name == "METADATA_HISTORY_GREENBUTTON":
-        return "u-greenbutton", HISTORY_DURATION_S, [build.report_description("u-gb-1", "usage", "Direct Read")]
+        return (
+            "u-greenbutton",
+            HISTORY_DURATION_S,
+            [build.report_description("u-gb-1", "usage", "Direct Read")],
+        )
     slug = report_name[2:] or "x"
-    return f"u-{slug}", 0.0, [build.report_description(f"u-{slug}-1", "reading", "Direct Read", sampling=SAMPLING)]
+    return (
+        f"u-{slug}",
+        0.0,
+        [build.report_description(f"u-{slug}-1", "reading", "Direct Read", sampling=SAMPLING)],
+    )
 
 
 def metadata(report_names, now: datetime) -> list[dict]:
@@ -45,7 +72,7 @@ def metadata(report_names, now: datetime) -> list[dict]:
 def data_name(metadata_report: dict) -> str:
     """The data `reportName`: the metadata name without `METADATA_` (EMAP-6.4.4-02)."""
     name = metadata_report["reportName"]
-    return name[len("METADATA_"):] if name.startswith("METADATA_") else name
+    return name[len("METADATA_") :] if name.startswith("METADATA_") else name
 
 
 def is_history(metadata_report: dict) -> bool:
@@ -64,11 +91,19 @@ def _payloads(metadata_report: dict, r_ids: list[str], step: int) -> list[dict]:
 
 
 def intervals(metadata_report: dict, r_ids: list[str], windows: list[tuple[datetime, float]]) -> list[dict]:
-    """Data intervals over ``windows`` (``(start, length seconds)``), with the payload member of Table 6.4-1."""
+    """Data intervals over ``windows`` (``(start, length seconds)``), with the payload member of Table 6.4-1.
+    """
     gb = data_name(metadata_report) == "HISTORY_GREENBUTTON"
-    return [build.data_interval(start, length, () if gb else _payloads(metadata_report, r_ids, n), uid=str(n),
-                                gb_feed=GREENBUTTON_FEED if gb else None)
-            for n, (start, length) in enumerate(windows)]
+    return [
+        build.data_interval(
+            start,
+            length,
+            () if gb else _payloads(metadata_report, r_ids, n),
+            uid=str(n),
+            gb_feed=GREENBUTTON_FEED if gb else None,
+        )
+        for n, (start, length) in enumerate(windows)
+    ]
 
 
 def windows_ending(end: datetime, granularity: float, count: int) -> list[tuple[datetime, float]]:
@@ -80,9 +115,11 @@ def windows_ending(end: datetime, granularity: float, count: int) -> list[tuple[
     return [(start + timedelta(seconds=granularity * n), granularity) for n in range(count)]
 
 
-def history_windows(metadata_report: dict, window: tuple[datetime, float] | None,
-                    now: datetime) -> list[tuple[datetime, float]]:
-    """Four equal intervals covering the request's window, or the buffered duration ending now (EMAP-6.4.4-05)."""
+def history_windows(
+    metadata_report: dict, window: tuple[datetime, float] | None, now: datetime
+) -> list[tuple[datetime, float]]:
+    """Four equal intervals covering the request's window, or the buffered duration ending now
+    (EMAP-6.4.4-05)."""
     if window is not None and window[1] > 0:
         start, length = window
     else:

@@ -70,16 +70,20 @@ def _rate(metadata_report: dict, r_id: str) -> tuple[float, float] | None:
     for description in metadata_report["emapReportDescription"]:
         if description["rID"] == r_id and "emapSamplingRate" in description:
             rate = description["emapSamplingRate"]
-            return timefmt.parse_duration(rate["emapMinPeriod"]), timefmt.parse_duration(rate["emapMaxPeriod"])
+            return timefmt.parse_duration(rate["emapMinPeriod"]), timefmt.parse_duration(
+                rate["emapMaxPeriod"]
+            )
     return None
 
 
 class Reporter:
     """Serves the report requests of every lower EMA; reports leave through ``send``."""
 
-    def __init__(self, ids: IdSource, send: Send) -> None:
+    def __init__(self, ids: IdSource, send: Send, *, max_active: int = 256, max_used: int = 65536) -> None:
         self.ids = ids
         self.send = send
+        self.max_active = max_active
+        self.max_used = max_used
 
     @staticmethod
     def pending(link: Link) -> list[str]:
@@ -107,7 +111,10 @@ class Reporter:
             return failure
         for request in requests:
             if request["reportRequestID"] in link.l_used_request_ids:
-                return "454", f"reportRequestID {request['reportRequestID']!r} was already used in this registration"
+                return (
+                    "454",
+                    f"reportRequestID {request['reportRequestID']!r} was already used in this registration",
+                )
         for request in requests:
             specifier = request["reportSpecifier"]
             spec_id = specifier["reportSpecifierID"]
@@ -120,8 +127,18 @@ class Reporter:
             for payload in specifier["specifierPayload"]:
                 rate = _rate(metadata, payload["rID"])
                 if granularity and rate is not None and not rate[0] <= granularity <= rate[1]:
-                    return "461", (f"granularity {specifier['granularity']} outside the sampling range of "
-                                   f"rID {payload['rID']!r}")
+                    return "461", (
+                        f"granularity {specifier['granularity']} outside the sampling range of "
+                        f"rID {payload['rID']!r}"
+                    )
+        if (
+            len(self.pending(link)) + len(requests) > self.max_active
+            or len(link.l_used_request_ids) + len(requests) > self.max_used
+        ):
+            return "461", (
+                f"cannot serve more: at most {self.max_active} active requests and "
+                f"{self.max_used} reportRequestIDs per registration"
+            )
         return None
 
     def create(self, link: Link, body: dict, now: datetime) -> list[ServedRequest]:
@@ -131,10 +148,15 @@ class Reporter:
             specifier = request["reportSpecifier"]
             spec_id = specifier["reportSpecifierID"]
             served = ServedRequest(
-                request["reportRequestID"], spec_id, [p["rID"] for p in specifier.get("specifierPayload", [])],
+                request["reportRequestID"],
+                spec_id,
+                [p["rID"] for p in specifier.get("specifierPayload", [])],
                 timefmt.parse_duration(specifier["granularity"]),
-                timefmt.parse_duration(specifier["reportBackDuration"]), window_of(specifier),
-                None if spec_id == METADATA else _find(link.u_metadata, spec_id), now)
+                timefmt.parse_duration(specifier["reportBackDuration"]),
+                window_of(specifier),
+                None if spec_id == METADATA else _find(link.u_metadata, spec_id),
+                now,
+            )
             link.l_used_request_ids.add(served.report_request_id)
             link.l_requests[served.report_request_id] = served
             created.append(served)
@@ -168,7 +190,8 @@ class Reporter:
             k += 1
 
     def send_final(self, link: Link, request: ServedRequest) -> None:
-        """The report with which a request ends: one-shot (EMAP-6.4.4-05) or after a cancel (EMAP-6.4.5-03)."""
+        """The report with which a request ends: one-shot (EMAP-6.4.4-05) or after a cancel (EMAP-6.4.5-03).
+        """
         now = timefmt.utc_now()
         if request.metadata is None:
             self._end(link, request)
@@ -183,15 +206,21 @@ class Reporter:
     def _send_report(self, link: Link, request: ServedRequest, windows, *, final: bool) -> None:
         now = timefmt.utc_now()
         data = build.data_report(
-            request.report_request_id, request.specifier_id, report_content.data_name(request.metadata),
-            report_content.intervals(request.metadata, request.r_ids, windows), created=now,
-            report_id=self.ids.new("rpt"))
+            request.report_request_id,
+            request.specifier_id,
+            report_content.data_name(request.metadata),
+            report_content.intervals(request.metadata, request.r_ids, windows),
+            created=now,
+            report_id=self.ids.new("rpt"),
+        )
         envelope = build.update_report(self.ids.new("ur"), link.ven_id, [data])
         if final:  # the last report counts as sent while the request is active (EMAP-6.4.4-01)
             self._end(link, request)
             item = Outgoing("emapUpdateReport", envelope, epoch=link.epoch)
         else:
-            item = Outgoing("emapUpdateReport", envelope, still_valid=lambda: request.active, epoch=link.epoch)
+            item = Outgoing(
+                "emapUpdateReport", envelope, still_valid=lambda: request.active, epoch=link.epoch
+            )
         self.send(link, item)
 
     @staticmethod

@@ -43,15 +43,29 @@ class Requester:
         self.ids = ids
 
     # Stimuli
-    def request(self, link: Link, spec_id: str, r_ids: list[str] | None, granularity: float, back: float,
-                window: tuple[datetime, float] | None, report_request_id: str | None) -> Outgoing:
+    def request(
+        self,
+        link: Link,
+        spec_id: str,
+        r_ids: list[str] | None,
+        granularity: float,
+        back: float,
+        window: tuple[datetime, float] | None,
+        report_request_id: str | None,
+    ) -> Outgoing:
         """The `emapCreateReport` of one request (arguments checked by the caller)."""
         if spec_id != METADATA and r_ids is None:
             metadata = next(m for m in link.l_metadata if m["reportSpecifierID"] == spec_id)
             r_ids = [d["rID"] for d in metadata["emapReportDescription"]]
         rid = report_request_id or self.ids.new("rq", lambda v: v in link.u_used_request_ids)
-        request = build.report_request(rid, spec_id, r_ids or (), granularity=granularity, back_duration=back,
-                                       interval=None if window is None else (window[0], window[1]))
+        request = build.report_request(
+            rid,
+            spec_id,
+            r_ids or (),
+            granularity=granularity,
+            back_duration=back,
+            interval=None if window is None else (window[0], window[1]),
+        )
         link.u_used_request_ids.add(rid)
         window = window_of(request["reportSpecifier"])
         link.u_requests[rid] = OwnRequest(rid, spec_id, list(r_ids or ()), back, window)
@@ -60,8 +74,12 @@ class Requester:
 
     def cancel(self, link: Link, report_request_ids: list[str], follow: bool) -> Outgoing:
         envelope = build.cancel_report(self.ids.new("xr"), link.ven_id, report_request_ids, follow)
-        return Outgoing("emapCancelReport", envelope, context={"requests": report_request_ids, "follow": follow},
-                        epoch=link.epoch)
+        return Outgoing(
+            "emapCancelReport",
+            envelope,
+            context={"requests": report_request_ids, "follow": follow},
+            epoch=link.epoch,
+        )
 
     @staticmethod
     def active(link: Link, report_request_id: str) -> bool:
@@ -102,7 +120,10 @@ class Requester:
             if request is None or request.state == "ended":
                 return "452", f"reportRequestID {rid!r} is not a request of U"
             if report["reportSpecifierID"] != request.specifier_id:
-                return "452", f"reportSpecifierID {report['reportSpecifierID']!r} is not that of request {rid!r}"
+                return (
+                    "452",
+                    f"reportSpecifierID {report['reportSpecifierID']!r} is not that of request {rid!r}",
+                )
             for interval in report["intervals"]["interval"]:
                 for payload in interval.get("emapReportPayload", []):
                     if payload["rID"] not in request.r_ids:
@@ -115,7 +136,9 @@ class Requester:
         for report in body["emapReport"]:
             request = link.u_requests[report["reportRequestID"]]
             last = report["intervals"]["interval"][-1]
-            end = timefmt.parse_datetime(last["dtstart"]) + timedelta(seconds=timefmt.parse_duration(last["duration"]))
+            end = timefmt.parse_datetime(last["dtstart"]) + timedelta(
+                seconds=timefmt.parse_duration(last["duration"])
+            )
             window_end = request.window_end
             if request.back == 0 or request.final_expected or (window_end is not None and end >= window_end):
                 _forget(link, request.report_request_id)
@@ -137,7 +160,9 @@ class Requester:
         for rid, request in list(link.u_requests.items()):
             if request.specifier_id == METADATA:
                 continue
-            current = next((m for m in link.l_metadata if m["reportSpecifierID"] == request.specifier_id), None)
+            current = next(
+                (m for m in link.l_metadata if m["reportSpecifierID"] == request.specifier_id), None
+            )
             known = {d["rID"] for d in current["emapReportDescription"]} if current else set()
             if current is None or not set(request.r_ids) <= known:
                 _forget(link, rid)

@@ -1,9 +1,8 @@
 """Stimulus actions of the upper EMA (interfaces.md section 3, ICS-12).
 
-Status: "accepted" (the EMA acts), "refused" (the binding forbids the action or its arguments in this state; the
-EMA sends nothing), "unsupported" (not an action of an upper EMA), "error" (malformed arguments, an unknown
-`eventID`, a `venID` naming no registered lower EMA, or a `venID` that must be given).
-"""
+Status: "accepted" (the EMA acts), "refused" (the binding forbids the action or its arguments in this state;
+the EMA sends nothing), "unsupported" (not an action of an upper EMA), "error" (malformed arguments, an
+unknown `eventID`, a `venID` naming no registered lower EMA, or a `venID` that must be given)."""
 
 from __future__ import annotations
 
@@ -23,8 +22,9 @@ if TYPE_CHECKING:
 
 DEFAULT_START_AFTER_S = 3600.0
 DEFAULT_INTERVALS = [(3600.0, 1.0)]
-LOWER_ACTIONS = frozenset({"query-registration", "create-registration", "request-event", "create-opt",
-                           "cancel-opt", "poll"})
+LOWER_ACTIONS = frozenset(
+    {"query-registration", "create-registration", "request-event", "create-opt", "cancel-opt", "poll"}
+)
 
 
 class StimulusFailure(Exception):
@@ -43,9 +43,12 @@ def _refused(detail: str) -> StimulusFailure:
 
 # Argument readers: a wrong type is an "error" naming the member.
 
+
 def _get(args: dict, name: str, types, default=None):
     value = args.get(name, default)
-    if value is not None and (not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types)):
+    if value is not None and (
+        not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types)
+    ):
         raise _error(f"{name}: {value!r} has the wrong type")
     return value
 
@@ -84,13 +87,18 @@ def _intervals(value, name: str) -> list[tuple[float, float]]:
 
 def _signal(spec: dict, name: str, base: Signal | None = None) -> Signal:
     signal_name = _get(spec, "signalName", str, base.name if base else "SIMPLE")
-    signal_type = _get(spec, "signalType", str, base.signal_type if base and base.name == signal_name else None)
+    signal_type = _get(
+        spec, "signalType", str, base.signal_type if base and base.name == signal_name else None
+    )
     if signal_type is None:
         if signal_name != "SIMPLE":
             raise _error(f"{name}: signalType is needed with signalName {signal_name!r}")
         signal_type = "level"
-    intervals = _intervals(spec["intervals"], f"{name}.intervals") if "intervals" in spec else \
-        (base.intervals if base else DEFAULT_INTERVALS)
+    intervals = (
+        _intervals(spec["intervals"], f"{name}.intervals")
+        if "intervals" in spec
+        else (base.intervals if base else DEFAULT_INTERVALS)
+    )
     item_base = _get(spec, "itemBase", dict, base.item_base if base and base.name == signal_name else None)
     return Signal(signal_name, signal_type, intervals, item_base)
 
@@ -129,6 +137,7 @@ def _queue(ema: UpperEma, link: Link, item: Outgoing) -> tuple[str, str]:
 
 
 # Events
+
 
 def _apply_event_args(ema: UpperEma, event: Event, args: dict, now: datetime) -> None:
     """Set the members the arguments name on ``event`` (create-event and modify-event)."""
@@ -178,8 +187,11 @@ def _check_event(event: Event, now: datetime) -> None:
 
 def _announce(ema: UpperEma, event: Event, before: set[str]) -> str:
     """EMAP-6.3.2-01: an `emapDistributeEvent` to every registered lower EMA the event addresses (or did)."""
-    sent = [link.ven_id for link in ema.registry
-            if (link.ven_id in before or event.addresses(link.ven_id)) and ema.distribute(link)]
+    sent = [
+        link.ven_id
+        for link in ema.registry
+        if (link.ven_id in before or event.addresses(link.ven_id)) and ema.distribute(link)
+    ]
     return ", ".join(sent) or "no registered lower EMA"
 
 
@@ -191,13 +203,20 @@ def create_event(ema: UpperEma, args: dict) -> tuple[str, str]:
     if "eiTarget" not in args and "venID" not in args:
         _link(ema, args)  # the event targets the only registered lower EMA
         args = {**args, "venID": next(iter(ema.registry)).ven_id}
-    event = Event(event_id or ema.ids.new("ev", lambda v: v in ema.events.used_ids), created=now,
-                  dtstart=now + timedelta(seconds=DEFAULT_START_AFTER_S), signals=[])
+    event = Event(
+        event_id or ema.ids.new("ev", lambda v: v in ema.events.used_ids),
+        created=now,
+        dtstart=now + timedelta(seconds=DEFAULT_START_AFTER_S),
+        signals=[],
+    )
     _apply_event_args(ema, event, args, now)
     _check_event(event, now)
     if not ema.events.add(event, now):
         raise _error(f"event store full ({ema.events.limit} current events)")
-    return "accepted", f"event {event.event_id} created; emapDistributeEvent to {_announce(ema, event, set())}"
+    return (
+        "accepted",
+        f"event {event.event_id} created; emapDistributeEvent to {_announce(ema, event, set())}",
+    )
 
 
 def _existing(ema: UpperEma, args: dict) -> Event:
@@ -222,8 +241,10 @@ def modify_event(ema: UpperEma, args: dict) -> tuple[str, str]:
     changed.modified = now
     _check_event(changed, now)
     ema.events.events[event.event_id] = changed
-    return "accepted", (f"event {event.event_id} modified (modificationNumber {changed.modification_number}); "
-                        f"emapDistributeEvent to {_announce(ema, changed, before)}")
+    return "accepted", (
+        f"event {event.event_id} modified (modificationNumber {changed.modification_number}); "
+        f"emapDistributeEvent to {_announce(ema, changed, before)}"
+    )
 
 
 def cancel_event(ema: UpperEma, args: dict) -> tuple[str, str]:
@@ -231,11 +252,14 @@ def cancel_event(ema: UpperEma, args: dict) -> tuple[str, str]:
     event = _existing(ema, args)
     event.modification_number += 1
     event.modified = event.cancelled_at = now
-    return "accepted", (f"event {event.event_id} cancelled (modificationNumber {event.modification_number}); "
-                        f"emapDistributeEvent to {_announce(ema, event, set())}")
+    return "accepted", (
+        f"event {event.event_id} cancelled (modificationNumber {event.modification_number}); "
+        f"emapDistributeEvent to {_announce(ema, event, set())}"
+    )
 
 
 # Registration
+
 
 def cancel_registration(ema: UpperEma, args: dict) -> tuple[str, str]:
     link = _link(ema, args)
@@ -251,6 +275,7 @@ def request_reregistration(ema: UpperEma, args: dict) -> tuple[str, str]:
 
 # Reports
 
+
 def register_report(ema: UpperEma, args: dict) -> tuple[str, str]:
     reports = _get(args, "reports", list)
     if reports is not None:
@@ -258,7 +283,9 @@ def register_report(ema: UpperEma, args: dict) -> tuple[str, str]:
             if not isinstance(name, str):
                 raise _error(f"reports: {name!r} is not a reportName")
             if name not in REPORT_KINDS and not name.startswith("x-"):
-                raise _refused(f"reports: {name!r} is not a metadata reportName of Table 6.4-1 (EMAP-6.4.2-02)")
+                raise _refused(
+                    f"reports: {name!r} is not a metadata reportName of Table 6.4-1 (EMAP-6.4.2-02)"
+                )
     links = [_link(ema, args)] if "venID" in args else list(ema.registry)
     offered = tuple(reports) if reports is not None else None
     if "venID" not in args and offered is not None:
@@ -268,7 +295,9 @@ def register_report(ema: UpperEma, args: dict) -> tuple[str, str]:
         if offered is not None:
             link.offered = offered
         _queue(ema, link, ema.reporter.register_report(link, now))
-    return "accepted", "emapRegisterReport queued for " + (", ".join(link.ven_id for link in links) or "nobody")
+    return "accepted", "emapRegisterReport queued for " + (
+        ", ".join(link.ven_id for link in links) or "nobody"
+    )
 
 
 def request_report(ema: UpperEma, args: dict) -> tuple[str, str]:
@@ -302,7 +331,9 @@ def _window(value) -> tuple[datetime, float] | None:
         raise _error("reportInterval: an object {dtstart, duration} is needed")
     props = value.get("properties", value)
     try:
-        return timefmt.parse_datetime(props["dtstart"]), _seconds(props["duration"], "reportInterval.duration")
+        return timefmt.parse_datetime(props["dtstart"]), _seconds(
+            props["duration"], "reportInterval.duration"
+        )
     except (KeyError, TypeError, ValueError) as exc:
         raise _error(f"reportInterval: {exc}") from None
 
@@ -321,9 +352,14 @@ def cancel_report(ema: UpperEma, args: dict) -> tuple[str, str]:
 
 
 ACTIONS = {
-    "create-event": create_event, "modify-event": modify_event, "cancel-event": cancel_event,
-    "cancel-registration": cancel_registration, "request-reregistration": request_reregistration,
-    "register-report": register_report, "request-report": request_report, "cancel-report": cancel_report,
+    "create-event": create_event,
+    "modify-event": modify_event,
+    "cancel-event": cancel_event,
+    "cancel-registration": cancel_registration,
+    "request-reregistration": request_reregistration,
+    "register-report": register_report,
+    "request-report": request_report,
+    "cancel-report": cancel_report,
 }
 
 

@@ -17,9 +17,13 @@ async def registered(peer: LowerPeer, *, settle: bool = True, **register_args) -
         shown = f"{posted.code} {message.name if message else ''} {message.response_code if message else ''}"
         raise Inconclusive(f"precondition: registration of {peer.name} was not accepted ({shown.strip()})")
     if settle:
-        await peer.receive("emapRegisterReport", timeout=peer.prompt)
         if peer.pull:
+            await peer.receive("emapRegisterReport", timeout=peer.prompt)
             await peer.drain()
+        else:
+            item = await peer.next_request("emapRegisterReport", timeout=peer.prompt)
+            if item is not None:
+                await peer.answered(item)
     return peer
 
 

@@ -7,7 +7,6 @@ requirement id and a one-line description of what was on the wire.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit
 
 from conformance.messages import MESSAGES
 from conformance.messages.timefmt import parse_datetime
@@ -118,10 +117,9 @@ def poll_replies(trace, ven_id: str) -> list:
     return found
 
 
-def pushed_to(trace, base_uri: str, name: str | None = None) -> list:
-    """Exchanges of CoAP requests the IUT sent to a push-mode peer (its path under ``base_uri``)."""
-    path = "/" + base_uri.split("/", 3)[3]
-    return [ex for ex in trace.exchanges() if ex.direction == "from-iut" and ex.path.startswith(path + "/")
+def pushed_to(trace, peer, name: str | None = None) -> list:
+    """Exchanges of CoAP requests the IUT sent to a push-mode peer's server side."""
+    return [ex for ex in trace.exchanges() if ex.direction == "from-iut" and ex.request.dst == peer.served_at
             and (name is None or (ex.request_message is not None and ex.request_message.name == name))]
 
 
@@ -191,12 +189,11 @@ async def let_iut_act(peer) -> None:
 def messages_to(trace, peer, name: str) -> list:
     """``(record, message)`` of every ``name`` U sent to ``peer``: pushed to its base URI, as a poll reply, or as
     the answer to one of its requests."""
-    port = None if peer.base_uri is None else str(urlsplit(peer.base_uri).port)
     found = []
     for exchange in trace.exchanges():
         request, reply = exchange.request_message, exchange.response_message
         if exchange.direction == "from-iut" and request is not None and request.name == name \
-                and port is not None and exchange.request.dst.rsplit(":", 1)[-1] == port:
+                and exchange.request.dst == peer.served_at:
             found.append((exchange.request, request))
         elif exchange.direction == "to-iut" and reply is not None and reply.name == name and request is not None:
             body = request.body

@@ -251,8 +251,7 @@ async def test_check_order(lower, trace):
     profile_and_push = await peer.create_message(pull=False)
     profile_and_push["emapCreatePartyRegistration"].pop("emapTransportAddress")
     profile_and_push["emapCreatePartyRegistration"]["emapProfileName"] = "EMAP-9.9"
-    both_forms = B.create_opt(ids("co"), peer.ven_id, ids("opt"), "optOut", availability=_window(),
-                              event_id=ids("ev"), target={"venID": [ids("ven-other")]})
+    no_form = B.create_opt(ids("co"), peer.ven_id, ids("opt"), "optOut", target={"venID": [ids("ven-other")]})
     cases = [
         ("459 before 463", stranger, "EiEvent",
          B.create_opt(ids("co"), unknown_ven, ids("opt"), "optOut", availability=_window()), "459"),
@@ -262,7 +261,7 @@ async def test_check_order(lower, trace):
         ("452 before 454", peer, "EiOpt",
          B.create_opt(ids("co"), peer.ven_id, ids("opt"), "optOut", event_id=ids("ev"),
                       market_context="http://example.com/p"), "452"),
-        ("454 before 462", peer, "EiOpt", both_forms, "454"),
+        ("454 before 462", peer, "EiOpt", no_form, "454"),
         ("452 before 453", peer, "EiRegisterParty", profile_and_reg, "452"),
         ("454 before 453", peer, "EiRegisterParty", profile_and_push, "454"),
     ]

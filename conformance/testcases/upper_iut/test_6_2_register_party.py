@@ -345,7 +345,7 @@ async def test_register_report_pushed(lower, trace):
             await peer.register(reregister=True)
         created = [r for r, m in sent_by_iut(trace, CREATED) if m.response_code == "200"][-1]
         await peer.next_request("emapRegisterReport", timeout=peer.prompt)
-        pushed = [ex for ex in pushed_to(trace, peer.base_uri, "emapRegisterReport") if ex.request.t > created.t]
+        pushed = [ex for ex in pushed_to(trace, peer, "emapRegisterReport") if ex.request.t > created.t]
         if not pushed:
             raise fail("EMAP-6.2.3-11", f"no emapRegisterReport POSTed to {peer.base_uri} within "
                                         f"{peer.prompt:.1f} s of the {step}")
@@ -386,7 +386,7 @@ async def test_cancel_by_lower(lower, trace, stimulus):
     cancelled_at = trace.elapsed()
     await act(stimulus, "create-event", {"venID": ids[1], "eventID": peer.ids("ev")})
     await peer.next_request(None, timeout=peer.prompt)
-    late = [ex for ex in pushed_to(trace, peer.base_uri) if ex.request.t > cancelled_at]
+    late = [ex for ex in pushed_to(trace, peer) if ex.request.t > cancelled_at]
     if late:
         raise fail("EMAP-6.2.4-07", f"U sent to the cancelled lower EMA: {describe(late[0])}")
 
@@ -442,7 +442,7 @@ async def test_cancel_by_upper_push(lower, trace, stimulus):
     ended_at = trace.elapsed()
     await act(stimulus, "create-event", {"venID": ids[1], "eventID": peer.ids("ev")})
     await peer.next_request(None, timeout=peer.prompt)
-    late = [ex for ex in pushed_to(trace, peer.base_uri) if ex.request.t > ended_at]
+    late = [ex for ex in pushed_to(trace, peer) if ex.request.t > ended_at]
     if late:
         raise fail("EMAP-6.2.4-07", f"U sent to the lower EMA after its cancel succeeded: {describe(late[0])}")
     expect_answer(trace, await peer.poll(ids[1]), "EMAP-6.2.4-05", name="emapResponse", code="463")

@@ -194,11 +194,12 @@ async def test_distribution_within_t_prompt(lower, trace, stimulus):
         for action, args in (("create-event", {"venID": peer.ven_id, "eventID": event_id}),
                              ("modify-event", {"eventID": event_id, "priority": 2}),
                              ("cancel-event", {"eventID": event_id})):
+            before = trace.elapsed()
             await act(stimulus, action, args)
-            started = trace.elapsed()
+            accepted = trace.elapsed()
             await peer.receive(DISTRIBUTE, timeout=peer.prompt)
-            arrived = [r for r, m in messages_to(trace, peer, DISTRIBUTE) if r.t >= started and event_id in _ids(m)]
-            if not arrived or arrived[0].t - started > peer.prompt:
+            arrived = [r for r, m in messages_to(trace, peer, DISTRIBUTE) if r.t >= before and event_id in _ids(m)]
+            if not arrived or arrived[0].t - accepted > peer.prompt:
                 raise fail("EMAP-6.3.2-01", f"{peer.name}: no emapDistributeEvent with {event_id!r} within "
                                             f"{peer.prompt:.1f} s of {action}")
 

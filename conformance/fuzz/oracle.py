@@ -1,0 +1,177 @@
+"""What an upper-EMA IUT must answer to a fuzz case, and the judgement of its answer.
+
+An ``Expectation`` is derived from the exact bytes sent and the live state, never from the IUT's answer:
+- a valid message (``validate()`` accepts it) at a resource that accepts it: 2.04, Content-Format 50, a valid
+  message of the procedure's response type (Table 6.1-1; ``emapResponse`` or an empty 2.04 for a POSTed
+  response-type message, EMAP-6.1-06), an application code of Table 6.1-3 (EMAP-6.1-10), the echoed requestID
+  (EMAP-6.1-02); never 4.00/5.00 (EMAP-7.1.4-06, EMAP-7.1.5-14). From the live registration's venID it is never
+  463 (EMAP-6.2.1-02); ``emapQueryRegistration`` always gets 200 (EMAP-6.2.2-03);
+- a valid message at a resource that does not accept it: ``emapResponse`` 459 (EMAP-7.1.3-05);
+- an invalid payload: 4.00 with a diagnostic payload and no Content-Format (EMAP-7.1.4-06);
+- a state rule broken: the response message with that rule's code (Table 6.1-4);
+- CoAP-level changes: the code of Table 7.1-3, or silence/RST for datagrams that are not valid CoAP
+  (EMAP-7.1.5-13).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from conformance.messages import MESSAGES, POLL_REPLIES, RESOURCES, RESPONSES_OF, MessageError, validate
+
+APPLICATION_CODES = frozenset({"200", "450", "451", "452", "453", "454", "459", "460", "461", "462", "463", "469"})
+JSON_FORMAT = 50
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What came back: ``code`` ("2.04") or None; ``reset`` when an RST came; ``silent`` when nothing did."""
+
+    code: str | None
+    payload: bytes = b""
+    content_format: int | None = None
+    size1: int | None = None
+    reset: bool = False
+    token: bytes | None = None
+
+    @property
+    def silent(self) -> bool:
+        return self.code is None and not self.reset
+
+    def describe(self) -> str:
+        if self.reset:
+            return "RST"
+        if self.code is None:
+            return "no answer"
+        shown = self.payload[:160].decode("utf-8", "replace")
+        cf = f" cf={self.content_format}" if self.content_format is not None else ""
+        return f"{self.code}{cf} {shown!r}" if self.payload else f"{self.code}{cf} (no payload)"
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """``kind``: "app" (2.04 + EMAP message), "coap" (a CoAP code), "silence" (nothing or RST), "rst"."""
+
+    kind: str
+    requirement: str
+    names: frozenset[str] = frozenset()
+    codes: frozenset[str] = frozenset()
+    echo: str | None = None
+    empty_ok: bool = False
+    diagnostic: bool = False
+    size1: int | None = None
+    token: bytes | None = None
+    extra: dict = field(default_factory=dict)
+
+    def describe(self) -> str:
+        if self.kind == "app":
+            names = "/".join(sorted(self.names))
+            return f"2.04 with {names} responseCode {'/'.join(sorted(self.codes)) or 'any'}"
+        if self.kind == "coap":
+            return "/".join(sorted(self.codes))
+        return "RST" if self.kind == "rst" else "no answer or RST"
+
+
+def application(name: str, body: dict, resource: str, *, request_id: str | None, live_ven: bool,
+                registered: bool) -> Expectation:
+    """Expectation for a valid message ``name`` POSTed to the upper EMA's ``resource``."""
+    if name not in RESOURCES[("U", resource)]:
+        return Expectation("app", "EMAP-7.1.3-05", frozenset({"emapResponse"}), frozenset({"459"}))
+    codes = set(APPLICATION_CODES - {"459"})
+    if live_ven and registered:
+        codes.discard("463")
+    if name == "emapQueryRegistration":
+        return Expectation("app", "EMAP-6.2.2-03", frozenset(RESPONSES_OF[name]), frozenset({"200"}), request_id)
+    if name == "emapPoll":
+        return Expectation("app", "EMAP-6.6-02", frozenset(POLL_REPLIES), frozenset({"200", "451", "463"} & codes),
+                           "")
+    if MESSAGES[name].kind == "request":
+        return Expectation("app", "EMAP-6.1-01", frozenset(RESPONSES_OF[name]), frozenset(codes), request_id)
+    return Expectation("app", "EMAP-6.1-06", frozenset({"emapResponse"}), frozenset(codes), request_id,
+                       empty_ok=name == "emapResponse")
+
+
+def invalid_payload() -> Expectation:
+    return Expectation("coap", "EMAP-7.1.4-06", codes=frozenset({"4.00"}), diagnostic=True)
+
+
+def classify(payload: bytes):
+    """(ValidMessage, None) or (None, MessageError) for the bytes a case sends."""
+    try:
+        return validate(payload, posted=True), None
+    except MessageError as exc:
+        return None, exc
+
+
+def _top_code(message) -> str | None:
+    if message.name == "emapDistributeEvent":
+        return message.body.get("eiResponse", {}).get("responseCode")
+    return message.response_code
+
+
+def _echo(message) -> str | None:
+    if message.name == "emapDistributeEvent":
+        return message.body.get("eiResponse", {}).get("requestID")
+    return message.request_id
+
+
+def judge(expect: Expectation, answer: Answer) -> str | None:
+    """None when ``answer`` meets ``expect``, else one line: requirement id, what was expected, what came."""
+    problem = _problem(expect, answer)
+    if problem is None:
+        return None
+    return f"{expect.requirement}: expected {expect.describe()}; got {answer.describe()} ({problem})"
+
+
+def _problem(expect: Expectation, answer: Answer) -> str | None:
+    if expect.kind == "silence":
+        return None if answer.silent or answer.reset else "a datagram that is not valid CoAP must be ignored"
+    if expect.kind == "rst":
+        return None if answer.reset else "an empty CON must be answered with RST"
+    if answer.silent:
+        return "no answer"
+    if answer.reset:
+        return "RST instead of a response"
+    if expect.kind == "coap":
+        return _coap_problem(expect, answer)
+    return _app_problem(expect, answer)
+
+
+def _coap_problem(expect: Expectation, answer: Answer) -> str | None:
+    if answer.code not in expect.codes:
+        return "wrong CoAP code"
+    if expect.diagnostic and answer.content_format is not None:
+        return "a diagnostic payload has no Content-Format"
+    if expect.diagnostic:
+        try:
+            answer.payload.decode("utf-8")
+        except UnicodeDecodeError:
+            return "the diagnostic payload is not UTF-8"
+    if expect.size1 is not None and answer.size1 != expect.size1:
+        return f"Size1 {answer.size1} instead of the limit {expect.size1}"
+    return None
+
+
+def _app_problem(expect: Expectation, answer: Answer) -> str | None:
+    if answer.code != "2.04":
+        return "an application result is always 2.04 (EMAP-7.1.6-02)"
+    if expect.token is not None and answer.token is not None and answer.token != expect.token:
+        return "response token differs from the request's"
+    if not answer.payload:
+        return None if expect.empty_ok else "empty 2.04 where a response message is due"
+    if answer.content_format != JSON_FORMAT:
+        return "a response carrying a message has Content-Format 50 (EMAP-7.1.4-04)"
+    try:
+        message = validate(answer.payload, posted=False)
+    except MessageError as exc:
+        return f"the response is not a valid message: {exc}"
+    if message.name not in expect.names:
+        return f"{message.name} is not the procedure's response message"
+    if MESSAGES[message.name].kind == "request":  # a poll reply delivering a queued request
+        return None
+    code = _top_code(message)
+    if code not in expect.codes:
+        return f"responseCode {code}"
+    if expect.echo is not None and _echo(message) != expect.echo:
+        return f"echoed requestID {_echo(message)!r} instead of {expect.echo!r} (EMAP-6.1-02)"
+    return None

@@ -1,0 +1,184 @@
+"""Hypothesis strategies of fuzz cases against an upper-EMA IUT (the resources of Table 7.1-2, side U).
+
+- ``message_cases(name)``: valid messages (mostly at the resource that accepts them, sometimes at another:
+  EMAP-7.1.3-05) and near-valid ones with one JSON-tree or byte-level change (EMAP-7.1.4-06, EMAP-B-02);
+- ``state_cases()``: well-formed messages breaking one state rule with a known answer (Table 6.1-4);
+- ``coap_cases()``: a known-good request with one CoAP-level change (EMAP-7.1.4-01..06, EMAP-7.1.5-10/-13).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from conformance.messages import MESSAGES, RESOURCES, SERVICE_RESOURCE, UPPER_RESOURCES
+
+from .cases import FuzzCase, bind_live, slots_of
+from .mutations import BYTE_OPS, pointers
+from .schemagen import IDS, TEXT, envelope_strategy
+
+#: Any JSON value, small (for replacements and unknown members).
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2 ** 40), 2 ** 40) | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+#: Replacement values that break types, enumerations, patterns and ranges.
+BAD_VALUES = st.one_of(
+    st.sampled_from(["", "not-a-value", "2024-13-40T25:61:61Z", "P", "PT-1S", "x", "1.5", "200 "]),
+    st.sampled_from([0, -1, 1.0, 1.5, 2 ** 32, -(2 ** 63), True, False, None, [], {}, [None]]),
+    JSON_VALUES,
+)
+ACCEPTING = {name: sorted(res for (side, res), names in RESOURCES.items() if side == "U" and name in names)
+             for name in MESSAGES}
+
+
+def home_resource(name: str) -> str:
+    """Where an upper EMA accepts ``name`` (Table 7.1-2); the service resource when it accepts it nowhere."""
+    return ACCEPTING[name][0] if ACCEPTING[name] else SERVICE_RESOURCE[name]
+
+
+def templates(name: str) -> st.SearchStrategy[dict]:
+    """Drawn envelopes of ``name`` with the live registration's IDs as placeholders."""
+    return envelope_strategy(name).map(bind_live)
+
+
+def _resource(name: str) -> st.SearchStrategy[str]:
+    home = st.sampled_from(ACCEPTING[name] or [home_resource(name)])
+    return st.one_of(home, home, home, st.sampled_from(UPPER_RESOURCES))
+
+
+@st.composite
+def _unknown_member(draw, envelope: dict) -> dict:
+    objects = [p for p in pointers(envelope) if p.count("/") == 1] + [
+        p for p in pointers(envelope) if p.count("/") > 1]
+    return {"op": "add", "pointer": draw(st.sampled_from(objects)), "name": "zz" + draw(IDS),
+            "value": draw(JSON_VALUES)}
+
+
+@st.composite
+def valid_case(draw, name: str) -> FuzzCase:
+    envelope = draw(templates(name))
+    mutation = draw(st.none() | _unknown_member(envelope))
+    return FuzzCase("valid", draw(_resource(name)), envelope, mutation=mutation)
+
+
+@st.composite
+def _tree_mutation(draw, envelope: dict) -> dict:
+    op = draw(st.sampled_from(("drop", "null", "replace", "replace", "replace", "rename", "second-envelope")))
+    if op == "rename":
+        return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)) | IDS)}
+    if op == "second-envelope":
+        return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)))}
+    mutation = {"op": op, "pointer": draw(st.sampled_from(pointers(envelope)))}
+    if op == "replace":
+        mutation["value"] = draw(BAD_VALUES)
+    return mutation
+
+
+_BYTE_MUTATION = st.one_of(
+    st.builds(dict, op=st.sampled_from(("bom", "duplicate-member"))),
+    st.builds(dict, op=st.just("bad-utf8"), at=st.integers(0, 200),
+              value=st.sampled_from(["ff", "c0af", "eda080", "f4908080", "80", "fe"])),
+    st.builds(dict, op=st.just("truncate"), at=st.integers(0, 200)),
+    st.builds(dict, op=st.just("trailing"), value=st.sampled_from([",", "}", " x", "{}", "\u0000"])),
+    st.builds(dict, op=st.just("number-token"), value=st.sampled_from(["1.0", "1e2", "-0", "NaN", "01", "+1"])),
+)
+assert set(BYTE_OPS) == {"bom", "duplicate-member", "bad-utf8", "truncate", "trailing", "number-token"}
+
+
+@st.composite
+def mutated_case(draw, name: str) -> FuzzCase:
+    envelope = draw(templates(name))
+    mutation = draw(st.one_of(_tree_mutation(envelope), _BYTE_MUTATION))
+    return FuzzCase("mutated", draw(_resource(name)), envelope, mutation=mutation)
+
+
+def message_cases(name: str) -> st.SearchStrategy[FuzzCase]:
+    """Valid and near-valid cases of message ``name`` (about half each)."""
+    return st.one_of(valid_case(name), mutated_case(name))
+
+
+# -- state rules ----------------------------------------------------------------------------------------------
+#: rule -> (messages it applies to, pointer inside the body it breaks, expected response code).
+_RESPONSE_TYPES = ("emapCanceledPartyRegistration", "emapResponse", "emapCreatedEvent", "emapRegisteredReport",
+                   "emapCreatedReport", "emapUpdatedReport", "emapCanceledReport")
+_REGISTERED_ONLY = tuple(sorted(n for n in MESSAGES if ACCEPTING[n] and n not in (
+    "emapQueryRegistration", "emapCreatePartyRegistration")))
+STATE_RULES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "unregistered-venID": (_REGISTERED_ONLY, "venID", "463"),  # EMAP-6.2.1-02
+    "stale-registrationID": (("emapCancelPartyRegistration", "emapCreatePartyRegistration"), "registrationID",
+                             "452"),  # EMAP-6.2.4-03, EMAP-6.2.3-04
+    "unknown-optID": (("emapCancelOpt",), "optID", "452"),  # Table 6.5.4-6
+    "unknown-reportRequestID": (("emapCancelReport",), "reportRequestID", "452"),  # Table 6.4.6-24
+    "not-outstanding": (_RESPONSE_TYPES, "requestID", "450"),  # EMAP-6.1-07
+}
+
+
+def _state_pointer(name: str, member: str) -> str:
+    if member == "venID":
+        path = next(p for p, key in slots_of(name).items() if key == "venID")
+        return "/" + "/".join((name, *path))
+    if member == "requestID":
+        holder = "eiCreatedEvent/eiResponse" if name == "emapCreatedEvent" else "eiResponse"
+        return f"/{name}/{holder}/requestID"
+    return f"/{name}/{member}"
+
+
+@st.composite
+def state_case(draw) -> FuzzCase:
+    rule = draw(st.sampled_from(sorted(STATE_RULES)))
+    names, member, _ = STATE_RULES[rule]
+    name = draw(st.sampled_from(names))
+    envelope = draw(templates(name))
+    bogus = draw(IDS) + "-unknown"
+    value = [bogus] if member == "reportRequestID" else bogus
+    mutation = {"op": "replace", "pointer": _state_pointer(name, member), "value": value}
+    return FuzzCase("state", draw(st.sampled_from(ACCEPTING[name])), envelope, mutation=mutation, rule=rule)
+
+
+def state_cases() -> st.SearchStrategy[FuzzCase]:
+    return state_case()
+
+
+def expected_state_code(case: FuzzCase) -> str:
+    return STATE_RULES[case.rule][2]
+
+
+# -- CoAP level -----------------------------------------------------------------------------------------------
+_KNOWN_OPTIONS = {1, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 17, 20, 23, 27, 28, 35, 39, 60, 258}
+_OPTION_NUMBERS = st.integers(1, 3000).filter(lambda n: n not in _KNOWN_OPTIONS)
+
+COAP_MUTATIONS = st.one_of(
+    st.builds(dict, mutation=st.just("method"), value=st.sampled_from(["GET", "PUT", "DELETE", "FETCH", "PATCH",
+                                                                       "iPATCH"])),
+    st.builds(dict, mutation=st.just("path"), value=IDS.filter(lambda s: "/" not in s and s not in UPPER_RESOURCES)),
+    st.builds(dict, mutation=st.just("extra-segment"), value=IDS.filter(lambda s: "/" not in s)),
+    st.builds(dict, mutation=st.just("content-format"),
+              value=st.none() | st.sampled_from([0, 40, 41, 42, 47, 60, 110, 11542]) | st.integers(0, 65535)
+              .filter(lambda v: v != 50)),
+    st.builds(dict, mutation=st.just("accept"),
+              value=st.sampled_from([0, 40, 60, 110]) | st.integers(0, 65535).filter(lambda v: v != 50)),
+    st.builds(dict, mutation=st.just("accept-json")),
+    st.builds(dict, mutation=st.just("query"), value=st.lists(TEXT, min_size=1, max_size=3)),
+    st.builds(dict, mutation=st.just("elective-option"), number=_OPTION_NUMBERS.filter(lambda n: n % 2 == 0),
+              value=st.binary(max_size=8).map(bytes.hex)),
+    st.builds(dict, mutation=st.just("critical-option"), number=_OPTION_NUMBERS.filter(lambda n: n % 2 == 1),
+              value=st.binary(max_size=8).map(bytes.hex)),
+    st.builds(dict, mutation=st.just("token"), value=st.binary(max_size=8).map(bytes.hex)),
+    st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
+    st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
+    st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
+    st.builds(dict, mutation=st.just("marker-without-payload")),
+    st.builds(dict, mutation=st.just("reserved-option-nibble"), value=st.sampled_from(["f0", "0f", "ff00"])),
+    st.builds(dict, mutation=st.just("empty-con")),
+    st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120), value=st.binary(min_size=1,
+                                                                                               max_size=4).map(bytes.hex)),
+    st.builds(dict, mutation=st.just("block1-single"), value=st.integers(0, 6)),
+    st.builds(dict, mutation=st.just("block1-gap"), value=st.integers(1, 20)),
+    st.builds(dict, mutation=st.just("size1-over-limit"), value=st.integers(1, 10 ** 6)),
+)
+
+
+def coap_cases() -> st.SearchStrategy[FuzzCase]:
+    return COAP_MUTATIONS.map(lambda spec: FuzzCase("coap", "EiRegisterParty", coap=spec))
