@@ -30,6 +30,8 @@ def load_profiles(specs):
 def check_inputs(args) -> list:
     """Check the options and load every profile before anything runs; raises CliError (one line)."""
     from conformance.plugin.options import SettingsError, check_iut
+    if args.iut is not None and not args.profile:
+        raise CliError("--iut needs --profile: the bundled profiles describe the sample EMA, not your device")
     if args.iut is not None:
         try:
             check_iut(args.iut, "--iut")

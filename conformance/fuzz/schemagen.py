@@ -59,6 +59,13 @@ def _durations(min_seconds: int = 0) -> st.SearchStrategy[str]:
     return drawn
 
 
+def _integers(low: int, high: int) -> st.SearchStrategy[int]:
+    """Integers in [low, high], with the boundaries implementations get wrong drawn often (int16/int32 limits)."""
+    edges = sorted({v for v in (low, high, low + 1, high - 1, 2 ** 15 - 1, 2 ** 15, 2 ** 16, 2 ** 31 - 1, 2 ** 31)
+                    if low <= v <= high})
+    return st.one_of(st.integers(low, high), st.sampled_from(edges))
+
+
 PATTERNS = {
     DATETIME_PATTERN: _datetimes(),
     DURATION_PATTERN: _durations(),
@@ -104,7 +111,7 @@ class Compiler:
         if kind == "string":
             return self._string(schema)
         if kind == "integer":
-            return st.integers(schema.get("minimum", -(2 ** 31)), schema.get("maximum", 2 ** 31))
+            return _integers(schema.get("minimum", -(2 ** 31)), schema.get("maximum", 2 ** 31))
         if kind == "number":
             return st.one_of(st.integers(-10 ** 6, 10 ** 6),
                              st.floats(allow_nan=False, allow_infinity=False, width=32))
@@ -147,6 +154,7 @@ class Compiler:
         members = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()
                    if sub != {"not": {}} and name != skip}
         choose = st.sampled_from(exclusive) if exclusive else st.none()
+        include = st.integers(0, 3)  # an optional member is present 3 times in 4; shrinks towards absent
 
         @st.composite
         def drawn(draw):
@@ -155,7 +163,7 @@ class Compiler:
             for name, strategy in members.items():
                 if name in exclusive and name != chosen:
                     continue
-                if name in required or name == chosen or draw(st.booleans()):
+                if name in required or name == chosen or draw(include):
                     out[name] = draw(strategy)
             return out
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from conformance.messages import MESSAGES, RESOURCES, SERVICE_RESOURCE, UPPER_RESOURCES
 
 from .cases import FuzzCase, bind_live, slots_of
-from .mutations import BYTE_OPS, pointers
+from .mutations import pointers
 from .schemagen import IDS, TEXT, envelope_strategy
 
 #: Any JSON value, small (for replacements and unknown members).
@@ -84,7 +84,6 @@ _BYTE_MUTATION = st.one_of(
     st.builds(dict, op=st.just("trailing"), value=st.sampled_from([",", "}", " x", "{}", "\u0000"])),
     st.builds(dict, op=st.just("number-token"), value=st.sampled_from(["1.0", "1e2", "-0", "NaN", "01", "+1"])),
 )
-assert set(BYTE_OPS) == {"bom", "duplicate-member", "bad-utf8", "truncate", "trailing", "number-token"}
 
 
 @st.composite
@@ -146,39 +145,45 @@ def expected_state_code(case: FuzzCase) -> str:
 
 
 # -- CoAP level -----------------------------------------------------------------------------------------------
-_KNOWN_OPTIONS = {1, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 17, 20, 23, 27, 28, 35, 39, 60, 258}
-_OPTION_NUMBERS = st.integers(1, 3000).filter(lambda n: n not in _KNOWN_OPTIONS)
+_HEX = st.binary(max_size=8).map(bytes.hex)
+#: CoAP-level changes in three groups: options and method/path, the header and datagram framing, the body.
+COAP_GROUPS: dict[str, st.SearchStrategy[dict]] = {
+    "options": st.one_of(
+        st.builds(dict, mutation=st.just("method"),
+                  value=st.sampled_from(["GET", "PUT", "DELETE", "FETCH", "PATCH", "iPATCH"])),
+        st.builds(dict, mutation=st.just("path"),
+                  value=IDS.filter(lambda s: "/" not in s and s not in UPPER_RESOURCES)),
+        st.builds(dict, mutation=st.just("extra-segment"), value=IDS.filter(lambda s: "/" not in s)),
+        st.builds(dict, mutation=st.just("content-format"),
+                  value=st.none() | st.sampled_from([0, 40, 41, 42, 47, 60, 110, 11542])
+                  | st.integers(0, 65535).filter(lambda v: v != 50)),
+        st.builds(dict, mutation=st.just("accept"),
+                  value=st.sampled_from([0, 40, 60, 110]) | st.integers(0, 65535).filter(lambda v: v != 50)),
+        st.builds(dict, mutation=st.just("accept-json")),
+        st.builds(dict, mutation=st.just("query"), value=st.lists(TEXT, min_size=1, max_size=3)),
+        st.builds(dict, mutation=st.just("elective-option"), number=st.integers(0, 267), value=_HEX),
+        st.builds(dict, mutation=st.just("critical-option"), number=st.integers(0, 266), value=_HEX),
+        st.builds(dict, mutation=st.just("token"), value=_HEX),
+    ),
+    "framing": st.one_of(
+        st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
+        st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
+        st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
+        st.builds(dict, mutation=st.just("marker-without-payload")),
+        st.builds(dict, mutation=st.just("reserved-option-nibble"), value=st.sampled_from(["f0", "0f", "fd", "df"])),
+        st.builds(dict, mutation=st.just("empty-con")),
+    ),
+    "body": st.one_of(
+        st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120),
+                  value=st.binary(min_size=1, max_size=4).map(bytes.hex)),
+        st.builds(dict, mutation=st.just("block1-single"), value=st.integers(0, 6)),
+        st.builds(dict, mutation=st.just("block1-gap"), value=st.integers(1, 20)),
+        st.builds(dict, mutation=st.just("size1-over-limit"), value=st.integers(1, 10 ** 6)),
+    ),
+}
 
-COAP_MUTATIONS = st.one_of(
-    st.builds(dict, mutation=st.just("method"), value=st.sampled_from(["GET", "PUT", "DELETE", "FETCH", "PATCH",
-                                                                       "iPATCH"])),
-    st.builds(dict, mutation=st.just("path"), value=IDS.filter(lambda s: "/" not in s and s not in UPPER_RESOURCES)),
-    st.builds(dict, mutation=st.just("extra-segment"), value=IDS.filter(lambda s: "/" not in s)),
-    st.builds(dict, mutation=st.just("content-format"),
-              value=st.none() | st.sampled_from([0, 40, 41, 42, 47, 60, 110, 11542]) | st.integers(0, 65535)
-              .filter(lambda v: v != 50)),
-    st.builds(dict, mutation=st.just("accept"),
-              value=st.sampled_from([0, 40, 60, 110]) | st.integers(0, 65535).filter(lambda v: v != 50)),
-    st.builds(dict, mutation=st.just("accept-json")),
-    st.builds(dict, mutation=st.just("query"), value=st.lists(TEXT, min_size=1, max_size=3)),
-    st.builds(dict, mutation=st.just("elective-option"), number=_OPTION_NUMBERS.filter(lambda n: n % 2 == 0),
-              value=st.binary(max_size=8).map(bytes.hex)),
-    st.builds(dict, mutation=st.just("critical-option"), number=_OPTION_NUMBERS.filter(lambda n: n % 2 == 1),
-              value=st.binary(max_size=8).map(bytes.hex)),
-    st.builds(dict, mutation=st.just("token"), value=st.binary(max_size=8).map(bytes.hex)),
-    st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
-    st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
-    st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
-    st.builds(dict, mutation=st.just("marker-without-payload")),
-    st.builds(dict, mutation=st.just("reserved-option-nibble"), value=st.sampled_from(["f0", "0f", "ff00"])),
-    st.builds(dict, mutation=st.just("empty-con")),
-    st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120), value=st.binary(min_size=1,
-                                                                                               max_size=4).map(bytes.hex)),
-    st.builds(dict, mutation=st.just("block1-single"), value=st.integers(0, 6)),
-    st.builds(dict, mutation=st.just("block1-gap"), value=st.integers(1, 20)),
-    st.builds(dict, mutation=st.just("size1-over-limit"), value=st.integers(1, 10 ** 6)),
-)
 
-
-def coap_cases() -> st.SearchStrategy[FuzzCase]:
-    return COAP_MUTATIONS.map(lambda spec: FuzzCase("coap", "EiRegisterParty", coap=spec))
+def coap_cases(group: str | None = None) -> st.SearchStrategy[FuzzCase]:
+    """CoAP-level cases of one group of COAP_GROUPS (all groups when None)."""
+    specs = COAP_GROUPS[group] if group else st.one_of(*COAP_GROUPS.values())
+    return specs.map(lambda spec: FuzzCase("coap", "EiRegisterParty", coap=spec))

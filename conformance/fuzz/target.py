@@ -10,6 +10,7 @@ live registration IDs (a case may have cancelled or replaced the registration) a
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from .oracle import Answer, Expectation
 from .strategies import expected_state_code
 
 REQUEST_ID_SUFFIX = "~f"
+HISTORY = 300
 EXPERIMENTAL_OPTIONS = 65000  # RFC 7252 section 12.2: 65000-65535 are for experimental use
 
 
@@ -66,6 +68,8 @@ class UpperTarget:
         self._serial = itertools.count(1)
         self._channel: RawChannel | None = None
         self._base_path: tuple[str, ...] = parse_base_uri(peer.target)[2]
+        #: The most recent cases run, oldest first: a failure may depend on what came before (replay files).
+        self.history: deque[FuzzCase] = deque(maxlen=HISTORY)
 
     async def start(self) -> None:
         await self.peer.start()
@@ -110,6 +114,7 @@ class UpperTarget:
 
     # -- cases -------------------------------------------------------------------------------------------------
     async def run(self, case: FuzzCase) -> Outcome:
+        self.history.append(case)
         if case.kind == "coap":
             return await self._run_coap(case)
         envelope = _unique(resolve(case.envelope, self.ids), next(self._serial))
@@ -215,9 +220,9 @@ def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid
         extra += [(codec.URI_QUERY, q.encode("utf-8")) for q in value]
         expect = Expectation("app", "EMAP-7.1.3-04", good.names, good.codes, good.echo, token=token)
     elif kind == "elective-option":
-        extra.append((EXPERIMENTAL_OPTIONS + spec["number"] % 268 * 2, bytes.fromhex(spec["value"])))
+        extra.append((EXPERIMENTAL_OPTIONS + 2 * spec["number"], bytes.fromhex(spec["value"])))
     elif kind == "critical-option":
-        extra.append((EXPERIMENTAL_OPTIONS + 1 + spec["number"] % 267 * 2, bytes.fromhex(spec["value"])))
+        extra.append((EXPERIMENTAL_OPTIONS + 1 + 2 * spec["number"], bytes.fromhex(spec["value"])))
         expect = _code("EMAP-7.1.6-01", "4.02")
     elif kind == "token":
         token = bytes.fromhex(value)
@@ -227,6 +232,9 @@ def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid
         expect = Expectation("silence", "EMAP-7.1.5-13")
     elif kind == "version":
         raw["version"] = value
+        expect = Expectation("silence", "EMAP-7.1.5-13")
+    elif kind == "truncated":
+        raw["truncate"] = value
         expect = Expectation("silence", "EMAP-7.1.5-13")
     elif kind == "marker-without-payload":
         payload, raw["payload_marker"] = b"", True
@@ -242,14 +250,9 @@ def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid
         change = bytes.fromhex(value)
         payload = payload[:at] + change + payload[at + len(change):]
         message, _ = oracle.classify(payload)
-        if message is None:
-            expect = oracle.invalid_payload()
-        elif message.name != "emapQueryRegistration":
-            expect = oracle.application(message.name, message.body, "EiRegisterParty",
-                                        request_id=message.request_id, live_ven=False, registered=registered)
-        else:
-            expect = oracle.application(message.name, message.body, "EiRegisterParty",
-                                        request_id=message.request_id, live_ven=False, registered=registered)
+        expect = oracle.invalid_payload() if message is None else oracle.application(
+            message.name, message.body, "EiRegisterParty", request_id=message.request_id, live_ven=False,
+            registered=registered)
     elif kind == "block1-single":
         szx = max(value, (len(payload) - 1).bit_length() - 4, 0)
         if len(payload) > 1024:
@@ -273,6 +276,8 @@ def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid
         data = codec.encode(dg, raw_options=codec.encode_options(dg.options) + raw["append_options"])
     else:
         data = codec.encode(dg, tkl=raw.get("tkl"), payload_marker=raw.get("payload_marker"))
+    if "truncate" in raw:
+        data = data[:raw["truncate"]]
     return data, expect
 
 

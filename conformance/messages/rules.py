@@ -490,6 +490,20 @@ def registration_rules(body: dict) -> list[RuleViolation]:
     return found
 
 
+def created_registration_rules(body: dict) -> list[RuleViolation]:
+    """Sender rules of an `emapCreatedPartyRegistration` body: `registrationID` and `venID` come together
+    (Table 6.2.6-2) and only with responseCode 200 (EMAP-6.2.3-09, EMAP-6.2.2-04)."""
+    base = "/emapCreatedPartyRegistration"
+    present = [member for member in ("registrationID", "venID") if member in body]
+    if present and body["eiResponse"]["responseCode"] != "200":
+        return [RuleViolation("EMAP-6.2.3-09", f"{base}/{present[0]}",
+                              "a reply with an error code carries no registrationID or venID")]
+    if len(present) == 1:
+        missing = "venID" if present == ["registrationID"] else "registrationID"
+        return [RuleViolation("EMAP-6.2.6-01", f"{base}/{missing}", "registrationID and venID come together")]
+    return []
+
+
 def opt_rules(body: dict) -> list[RuleViolation]:
     """Receiver checks of an `emapCreateOpt` body that need no state: EMAP-6.5.2-03 and EMAP-A-05 (454),
     EMAP-6.5.2-04 (462). The sender duties behind them are EMAP-6.5.2-02 and EMAP-A-04."""
@@ -539,6 +553,7 @@ def check(message: ValidMessage, *, now: datetime | None = None, sender: str | N
     body = message.body
     by_name = {
         "emapCreatePartyRegistration": lambda: registration_rules(body),
+        "emapCreatedPartyRegistration": lambda: created_registration_rules(body),
         "emapDistributeEvent": lambda: event_rules(body, now, tolerance=tolerance),
         "emapCreatedEvent": lambda: created_event_rules(body),
         "emapRegisterReport": lambda: metadata_rules(body, sender),

@@ -20,6 +20,11 @@ from .tables import MESSAGES
 KINDS = ("not-utf8", "bom", "not-json", "duplicate-member", "not-envelope", "unknown-message", "schema")
 
 
+def _printable(text: str) -> str:
+    """``text`` with unpaired surrogates (from JSON escapes) written as backslash escapes."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class MessageError(Exception):
     """A payload that is not a valid EMAP message; ``kind`` is one of KINDS, ``pointer`` a JSON pointer,
     ``keyword`` the JSON Schema keyword that failed (kind "schema" only)."""
@@ -29,9 +34,16 @@ class MessageError(Exception):
         self.kind = kind
         self.keyword = keyword
         self.name = name
-        self.pointer = pointer
-        self.detail = detail
-        super().__init__(f"{name or 'payload'}: {pointer or '(root)'}: {detail}")
+        self.pointer = _printable(pointer)
+        self.detail = _printable(detail)
+        super().__init__(f"{name or 'payload'}: {self.pointer or '(root)'}: {self.detail}")
+
+    def __reduce__(self):
+        return _message_error, (self.kind, self.detail, self.name, self.pointer, self.keyword)
+
+
+def _message_error(kind, detail, name, pointer, keyword) -> MessageError:
+    return MessageError(kind, detail, name=name, pointer=pointer, keyword=keyword)
 
 
 @dataclass(frozen=True)
@@ -114,14 +126,37 @@ def _constant(text: str):
     raise ValueError(f"{text} is not JSON")
 
 
-def _find_duplicate(value, path=()):
-    if isinstance(value, _Duplicated):
-        return (*path, value.duplicate)
+def _find(value, found, path=()):
+    """Path of the first node (depth first) for which ``found(node)`` gives a member name or True, else None."""
+    hit = found(value)
+    if hit:
+        return (*path, hit) if isinstance(hit, str) else path
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
-        found = _find_duplicate(child, (*path, key))
-        if found:
-            return found
+        result = _find(child, found, (*path, key))
+        if result is not None:
+            return result
+    return None
+
+
+def _duplicate(node):
+    return node.duplicate if isinstance(node, _Duplicated) else None
+
+
+def _not_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _unpaired_surrogate(node):
+    """True for a string, or the member name of an object, that escapes an unpaired surrogate (RFC 8259 8.2)."""
+    if isinstance(node, str):
+        return _not_unicode(node)
+    if isinstance(node, dict):
+        return next((key for key in node if _not_unicode(key)), None)
     return None
 
 
@@ -145,10 +180,14 @@ def parse(payload: bytes | str):
         raise MessageError("not-json", "JSON nested too deeply") from None
     except ValueError as exc:
         raise MessageError("not-json", f"not JSON: {str(exc).splitlines()[0]}") from None
-    duplicate = _find_duplicate(value)
-    if duplicate:
+    duplicate = _find(value, _duplicate)
+    if duplicate is not None:
         raise MessageError("duplicate-member", f"member {duplicate[-1]!r} occurs twice in one object",
                            pointer=pointer_of(duplicate))
+    surrogate = _find(value, _unpaired_surrogate)
+    if surrogate is not None:
+        raise MessageError("not-json", "a string escapes an unpaired surrogate (not Unicode text)",
+                           pointer=pointer_of(surrogate))
     return value
 
 

@@ -169,6 +169,13 @@ class PeerBase:
                 await closer()
         self._client = self._client_tap = self._server = self._server_tap = None
 
+    def use_trace(self, trace) -> None:
+        """Record into ``trace`` from now on (e.g. a scratch trace for clean-up traffic after the verdict)."""
+        self.trace = trace
+        for tap in (self._client_tap, self._server_tap):
+            if tap is not None:
+                tap.trace = trace
+
     async def __aenter__(self):
         await self.start()
         return self

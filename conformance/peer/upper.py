@@ -79,6 +79,7 @@ class UpperPeer(PeerBase):
         self.link: UpperLink | None = None
         self.queue: deque[Queued] = deque()
         self.outstanding: dict[str, str] = {}  # requestID of a delivered request -> its message name
+        self.sent_request_ids: set[str] = set()  # every requestID of a request the peer gave the IUT this session
         self.events: dict[str, dict] = {}  # EmapEvents the peer holds for the IUT (answers emapRequestEvent)
         self.metadata: list[dict] = []  # the peer's own metadata reports (it offers none by default)
         self.lower_metadata: list[dict] = []  # the IUT's latest accepted metadata
@@ -156,10 +157,21 @@ class UpperPeer(PeerBase):
         self.requests.reset(new_registration=True)
         self.opts.clear()
 
-    def _spawn(self, coro) -> None:
+    @property
+    def busy(self) -> bool:
+        """True while a background send of the peer is still running."""
+        return bool(self._tasks)
+
+    def spawn(self, coro) -> None:
+        """Run ``coro`` in the background (ended by ``stop()``); its errors are the test's to judge."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not self._tasks and not task.get_loop().is_closed():
+            task.get_loop().create_task(self._notify())
 
     # -- sending to the IUT (U-initiated) --------------------------------------------------------------------
     async def send(self, message: dict | bytes, *, resource: str | None = None, content_format: int | None = JSON,
@@ -175,7 +187,7 @@ class UpperPeer(PeerBase):
         payload = message if isinstance(message, bytes) else encode(message)
         if envelope is not None:
             name = next(iter(envelope))
-            self.outstanding[_request_id_of(envelope) or ""] = name
+            self._track(envelope)
             self._note_sent(name, envelope[name])
         if pull:
             entry = Queued(payload, envelope, content_format)
@@ -207,6 +219,12 @@ class UpperPeer(PeerBase):
         for request_id in list(self.requests.active):
             if request_id not in pending:
                 self.requests.active.pop(request_id)
+
+    def _track(self, envelope: dict) -> None:
+        """Remember a request given to the IUT: outstanding until answered, and seen for the session."""
+        request_id = _request_id_of(envelope) or ""
+        self.outstanding[request_id] = next(iter(envelope))
+        self.sent_request_ids.add(request_id)
 
     def _note_sent(self, name: str, body: dict) -> None:
         if name == "emapCreateReport":
@@ -258,7 +276,7 @@ class UpperPeer(PeerBase):
             if message is not None and message.name == "emapPoll":
                 entry = self.queue.popleft()
                 entry.delivered_at = time.monotonic()
-                await self.inbox.put(Inbound("EmapPoll", message, None, request.remote, time.monotonic()))
+                await self.inbox.put(Inbound("EmapPoll", message, None, request.remote, self.trace.elapsed()))
                 await self._notify()
                 return CoapReply(code="2.04", payload=entry.payload, content_format=entry.content_format)
         return await super()._handle(request)
@@ -355,10 +373,10 @@ class UpperPeer(PeerBase):
         """U's emapRegisterReport after a successful create (EMAP-6.2.3-11): queued first, or POSTed."""
         envelope = B.register_report(self.ids("rr"), self.link.ven_id, self.metadata)
         if self.link.pull:
-            self.outstanding[envelope["emapRegisterReport"]["requestID"]] = "emapRegisterReport"
+            self._track(envelope)
             self.queue.append(Queued(encode(envelope), envelope))
         else:
-            self._spawn(self._push_later(envelope))
+            self.spawn(self._push_later(envelope))
 
     async def _push_later(self, envelope: dict) -> None:
         await asyncio.sleep(0)  # after the 2.04 carrying emapCreatedPartyRegistration has left
@@ -385,7 +403,7 @@ class UpperPeer(PeerBase):
         if request.get("replyLimit"):
             events = events[:request["replyLimit"]]
         answer = self.distribute(events, ei_response=B.ei_response(request["requestID"]))
-        self.outstanding[answer["emapDistributeEvent"]["requestID"]] = "emapDistributeEvent"
+        self._track(answer)
         return answer
 
     async def _on_emapPoll(self, message: ValidMessage) -> dict:
@@ -431,7 +449,7 @@ class UpperPeer(PeerBase):
         for request in requests:
             answer = B.register_report(self.ids("rr"), self.link.ven_id, self.metadata,
                                        report_request_id=request["reportRequestID"])
-            self._spawn(self._push_later(answer) if not self.link.pull else self._queue_now(answer))
+            self.spawn(self._push_later(answer) if not self.link.pull else self._queue_now(answer))
         return B.created_report(message.request_id, self.link.ven_id, [])
 
     async def _queue_now(self, envelope: dict) -> None:
@@ -472,7 +490,6 @@ class UpperPeer(PeerBase):
             self._end_link()
         if message.name == "emapCreatedReport" and message.response_code != "200":
             self._drop_refused(message)
-        self._spawn(self._notify())
         if message.name == "emapResponse":
             return None
         return B.response(rid, ven_id=message.body.get("venID") or self.link.ven_id)

@@ -15,8 +15,8 @@ from conformance.verdict import Verdict
 
 from .fixtures import TRACE_KEY
 from .options import add_options, requested
-from .results import Outcome, exit_status
-from .state import EXIT_UNJUDGED, RUN_KEY, EmapRun, check_cases
+from .results import EXIT_UNJUDGED, Outcome, exit_status
+from .state import RUN_KEY, EmapRun, check_cases
 from .verdicts import judge
 
 NOT_APPLICABLE_KEY = pytest.StashKey[str]()

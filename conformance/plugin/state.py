@@ -12,10 +12,9 @@ import pytest
 from conformance.verdict import Verdict
 
 from .options import Settings, SettingsError, read_settings
-from .results import Outcome, entry_of, refresh, rfc3339
+from .results import EXIT_UNJUDGED, Outcome, entry_of, refresh, rfc3339
 
 SUITE_NAME = "emap-conformance"
-EXIT_UNJUDGED = 2
 RUN_KEY = pytest.StashKey["EmapRun"]()
 
 
@@ -86,11 +85,14 @@ class EmapRun:
             raise SettingsError("--profile: no profile given (a TOML file or a bundled name)")
         from conformance.profiles import load_profile
 
-        from .iut_access import IutError, peer_endpoint
+        from .iut_access import IutError, external_uris, peer_endpoint
 
         self.profile = load_profile(self.settings.profile)
+        embedded = self.iut_setting == "embedded"
         try:
-            self.peer = peer_endpoint(self.profile, self.iut_setting == "embedded")
+            if not embedded:
+                external_uris(self.profile.role, self.iut_setting)
+            self.peer = peer_endpoint(self.profile, embedded)
         except IutError as exc:
             raise SettingsError(str(exc)) from None
         if self.settings.baseline is not None:

@@ -26,6 +26,17 @@ JSON_FORMAT = 50
 CONTINUE = codec.code_of("2.31")
 
 
+def _json_line(item: dict) -> str:
+    """One JSONL line, readable UTF-8; escaped ASCII when a decoded string holds a lone surrogate (a payload may
+    carry "\\ud800", which has no UTF-8 form)."""
+    text = json.dumps(item, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(item)
+    return text + "\n"
+
+
 def _rfc3339(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -467,8 +478,7 @@ class Trace:
         lines = [{"kind": "trace", "test_id": self.test_id, "start": self.start_wall}]
         lines += [r.to_dict() for r in self.records]
         lines += [{"kind": "note", "t": n.t, "after_seq": n.after_seq, "text": n.text} for n in self.notes]
-        Path(path).write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines),
-                              encoding="utf-8")
+        Path(path).write_text("".join(_json_line(line) for line in lines), encoding="utf-8")
 
     @classmethod
     def from_jsonl(cls, path: str | Path) -> Trace:

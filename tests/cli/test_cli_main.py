@@ -66,6 +66,7 @@ def test_list_json_with_selection(tmp_path):
     ("list", "--profile", "no-such-profile"),
     ("run", "--profile", "no-such-profile"),
     ("run", "--profile", "upper", "--iut", "http://192.0.2.1/emap"),
+    ("run", "--iut", "coap://192.0.2.1/emap"),
     ("run", "--profile", "upper", "--seed", "abc"),
     ("run", "--profile", "upper", "--fuzz-examples", "0"),
     ("run", "--profile", "upper", "--baseline", "missing.toml"),

@@ -122,6 +122,14 @@ class ScriptedUpper:
         return [s.name for s in self.seen if s.t >= since]
 
 
+async def until(condition, timeout: float = 8.0, what: str = "condition") -> None:
+    """Wait (bounded) until ``condition()`` holds; AssertionError naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
 def lower_config(upper_base: str, mode: str) -> EmaConfig:
     return EmaConfig(role="lower", mode=mode, bind=Endpoint("127.0.0.1", 0, ("emap",)),
                      lower_bind=Endpoint("127.0.0.1", 0, ("emapl",)), upper=upper_base,

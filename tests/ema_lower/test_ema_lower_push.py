@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ema_lower_upper_script import T_PROMPT, VEN_ID, VTN_ID
+from ema_lower_upper_script import T_PROMPT, VEN_ID, VTN_ID, until
 
 from conformance.messages import build
 
@@ -120,3 +120,27 @@ async def test_push_request_held_during_create(upper):
     finally:
         await client.close()
         await running.stop()
+
+
+async def test_opt_change_stimulus(upper, lower_push):
+    """EMAP-A-04 (opt change only in event form, accepted for the registration, on a decided event that allows
+    it) and EMAP-6.3.2-09/A-09 (an accepted opt with eiTarget {} sets later answers)."""
+    await _registered(upper, lower_push)
+    role = lower_push.role
+    assert role.link.opt_change
+    events = [build.event("ev-a", opt_change_allowed=True), build.event("ev-b")]
+    await lower_push.push("EiEvent", build.distribute_event("de-1", VTN_ID, events))
+    for args in ({"eventID": "ev-b"}, {"availability": [{"dtstart": "2030-01-01T00:00:00Z", "duration": "PT1H"}]},
+                 {"eventID": "ev-x"}):
+        status, detail = await role.stimulate("create-opt", {"optType": "optOut", "optChange": True, **args})
+        assert status == "refused", (args, detail)
+    status, detail = await role.stimulate("create-opt", {"optID": "o-c", "optType": "optOut", "optChange": True,
+                                                         "eventID": "ev-a"})
+    assert status == "accepted", detail
+    sent = await upper.wait_for("emapCreateOpt", timeout=T_PROMPT)
+    assert sent[0].message.body["emapOptChange"] is True and sent[0].message.body["eiTarget"] == {}
+    await until(lambda: "o-c" in role.opts, what="the opt accepted")
+    reply = await lower_push.push("EiEvent", build.distribute_event("de-2", VTN_ID, events))
+    answers = reply.body["eiCreatedEvent"]["eventResponses"]["eventResponse"]
+    assert [(a["qualifiedEventID"]["eventID"], a["optType"]) for a in answers] == [("ev-a", "optOut"),
+                                                                                    ("ev-b", "optIn")]

@@ -3,10 +3,8 @@ between them: registration, an event and its answer, an opt, reports, re-registr
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
+from ema_lower_upper_script import until
 
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.main import RunningEma
@@ -19,15 +17,6 @@ def _config(role: str, upper: str | None = None, mode: str = "pull") -> EmaConfi
     return EmaConfig(role=role, mode=mode, bind=Endpoint("127.0.0.1", 0, ("emap",)),
                      lower_bind=Endpoint("127.0.0.1", 0, ("emapl",)) if role == "lower" else None, upper=upper,
                      control=Endpoint("127.0.0.1", 0), vtn_id=f"vtn-{role}", **FAST)
-
-
-async def until(condition, timeout: float = 8.0, what: str = "condition") -> None:
-    """Wait (bounded) until ``condition()`` holds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def _started(config: EmaConfig, stack: list[RunningEma]) -> RunningEma:

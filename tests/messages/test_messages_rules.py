@@ -231,3 +231,12 @@ def test_requirement_of_message_errors(fixture, requirement):
 def test_expected_json_is_well_formed():
     expected = json.loads((INVALID / "expected.json").read_text())
     assert all(set(reason) == {"kind", "pointer"} for reason in expected.values())
+
+
+def test_created_registration_rules():
+    assert rules.created_registration_rules(body("emapCreatedPartyRegistration.binding-2.json")) == []
+    refused = build.created_party_registration("c-1", "vtn-1", code="469", registration_id="r", ven_id="v")
+    assert ids(rules.created_registration_rules(refused["emapCreatedPartyRegistration"])) == ["EMAP-6.2.3-09"]
+    half = build.created_party_registration("c-1", "vtn-1", registration_id="r")["emapCreatedPartyRegistration"]
+    assert [(v.requirement_id, v.pointer) for v in rules.created_registration_rules(half)] == [
+        ("EMAP-6.2.6-01", "/emapCreatedPartyRegistration/venID")]

@@ -81,3 +81,28 @@ def test_number_accepts_any_json_number_form():
         build.data_interval("2024-05-01T00:00:00Z", 0, [build.report_payload("p", value=0.0)])])])
     text = encode(envelope).decode().replace('"value":0.0', '"value":-0')
     assert validate(text).body["emapReport"][0]["intervals"]["interval"][0]["emapReportPayload"][0]["payloadFloat"]
+
+
+@pytest.mark.parametrize("payload, pointer", [
+    (b'{"emapPoll": {"venID": "ven-\\ud800"}}', "/emapPoll/venID"),
+    (b'{"emapPoll": {"venID": "v", "x": [{"\\udc00": 1}]}}', "/emapPoll/x/0/\\udc00"),
+])
+def test_unpaired_surrogate_escapes_are_not_unicode_text(payload, pointer):
+    with pytest.raises(MessageError) as caught:
+        validate(payload)
+    assert (caught.value.kind, caught.value.pointer) == ("not-json", pointer)
+    str(caught.value).encode("utf-8")
+
+
+def test_surrogate_pairs_are_text():
+    assert validate(b'{"emapPoll": {"venID": "ven-\\ud83d\\ude00"}}').body["venID"] == "ven-\U0001f600"
+
+
+def test_message_error_pickles():
+    import pickle
+
+    with pytest.raises(MessageError) as caught:
+        validate(b'{"emapPoll": {}}')
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (copy.kind, copy.name, copy.pointer, str(copy)) == (
+        "schema", "emapPoll", "/emapPoll/venID", str(caught.value))

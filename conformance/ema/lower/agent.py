@@ -49,14 +49,14 @@ class LowerEma:
     def __init__(self, config) -> None:
         self.config = config
         self.ids = RequestIds("l")
-        self.events = EventBook(Identity.of(config))
+        self.events = EventBook(Identity.of(config), config.events_limit)
         self.reporter = Reporter(offered=declared_offer(config.metadata_reports))
         self.requester = Requester()
         self.link: Link | None = None
         self.registrations = 0
         """Successful create exchanges so far (registrations and re-registrations)."""
         self.opts: dict[str, dict] = {}
-        self.outbox = Outbox()
+        self.outbox = Outbox(config.queue_limit)
         self.client: CoapClient | None = None
         self._task: asyncio.Task | None = None
         self._wake = asyncio.Event()

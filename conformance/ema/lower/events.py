@@ -55,8 +55,9 @@ class Identity:
 class EventBook:
     """L's event records (survive re-registration, discarded by a new registration or a cancel, Table 6.2-2)."""
 
-    def __init__(self, identity: Identity) -> None:
+    def __init__(self, identity: Identity, limit: int = 1024) -> None:
         self.identity = identity
+        self.limit = limit
         self.records: dict[str, EventRecord] = {}
 
     def clear(self) -> None:
@@ -89,6 +90,8 @@ class EventBook:
             for event_id, record in self.records.items():  # EMAP-6.3.2-12
                 if event_id not in seen:
                     record.cancelled = True
+        for event_id in [e for e in self.records if e not in seen][:max(0, len(self.records) - self.limit)]:
+            del self.records[event_id]  # bounded: the oldest records of events no longer sent go first
         if responses:
             return build.created_event(request_id, link.ven_id, responses)
         return build.response(request_id, "200", ven_id=link.ven_id)

@@ -34,6 +34,11 @@ def _offer(name: str) -> dict:
         duration=report_content.HISTORY_DURATION_S)
 
 
+MIN_PERIOD = 1.0
+"""Shortest `reportBackDuration` served (EMAP-6.4.3-04 "may answer 461"): the shortest sampling period."""
+MAX_INTERVALS = 100
+"""Most intervals per periodic report, so a report stays well below the payload limit (ICS-9)."""
+
 OFFERABLE = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_HISTORY_USAGE")
 REQUIRED = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE")  # EMAP-6.4.2-03
 
@@ -166,6 +171,11 @@ class Reporter:
                 if _seconds(specifier["reportBackDuration"]):
                     raise Refusal("461", "only one-shot METADATA requests are served")
                 continue
+            back = _seconds(specifier["reportBackDuration"])
+            if back and (back < MIN_PERIOD or granularity and back / granularity > MAX_INTERVALS):
+                raise Refusal("461", f"reportBackDuration {specifier['reportBackDuration']} is not served with "
+                                     f"granularity {specifier['granularity']} (at least PT1S, at most "
+                                     f"{MAX_INTERVALS} intervals per report)")
             if granularity:
                 for description in self._report(sid)["emapReportDescription"]:
                     rate = description.get("emapSamplingRate")
@@ -234,11 +244,15 @@ class Reporter:
             if serving.due() > now_mono:
                 continue
             last = serving.one_shot or serving.final
-            report = None if serving.metadata_name == "METADATA" else self._data_report(serving)
-            serving.sent += 1
-            if serving.window and serving.window[1] and not last:
-                end = serving.start_wall + timedelta(seconds=serving.sent * serving.back)
-                last = end >= serving.window[0] + timedelta(seconds=serving.window[1])
+            try:
+                report = None if serving.metadata_name == "METADATA" else self._data_report(serving)
+                serving.sent += 1
+                if serving.window and serving.window[1] and not last:
+                    end = serving.start_wall + timedelta(seconds=serving.sent * serving.back)
+                    last = end >= serving.window[0] + timedelta(seconds=serving.window[1])
+            except OverflowError:  # a window beyond the representable dates: nothing more to report
+                del self.serving[request_id]
+                continue
             if last:
                 del self.serving[request_id]
             due.append((serving, report))

@@ -83,23 +83,34 @@ async def exchange(client: CoapClient, base_uri: str, out: Outgoing, timeout: fl
         log.info("%s to %s answered %s: procedure failed", out.name, uri, response.code)
         return Outcome.ENDED, None, None
     if not response.payload:
-        return (Outcome.OK if EMPTY in out.accepts else Outcome.ENDED), None, None
+        outcome = Outcome.OK if EMPTY in out.accepts else Outcome.ENDED
+        log.info("%s to %s: empty 2.04 (%s)", out.name, uri, outcome.value)
+        return outcome, None, None
     message = response.message
     if message is None or message.name not in out.accepts:
         what = response.message_error or (message.name if message else "no message")
         log.info("%s to %s: unexpected answer (%s): procedure failed", out.name, uri, what)
         return Outcome.ENDED, message, None
+    log.info("%s to %s: %s", out.name, uri, message.name if message else "empty 2.04")
     return Outcome.OK, message, None
 
 
 class Outbox:
     """Requests waiting for their (re-)transmission, in order of due time; step twos first."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = 256) -> None:
+        self.limit = limit
         self._items: list[Outgoing] = []
 
     def add(self, out: Outgoing) -> None:
+        """Queue ``out``; beyond the limit the oldest request of the registration is dropped (bounded memory
+        while the upper EMA is unreachable)."""
         self._items.append(out)
+        if len(self._items) > self.limit:
+            oldest = min((o for o in self._items if o.bound), key=lambda o: o.seq, default=None)
+            if oldest is not None:
+                log.warning("outbox full: dropping %s", oldest.name)
+                self._items.remove(oldest)
 
     def _key(self, out: Outgoing) -> tuple:
         return (out.due, not out.first, out.seq)

@@ -7,7 +7,6 @@ wire. Driving helpers (``LowerLink``) only make things happen and wait, always b
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 from conformance.messages import MESSAGES, RESPONSES_OF, SERVICE_RESOURCE, encode
@@ -349,9 +348,9 @@ class LowerLink:
 
     async def next_poll(self) -> None:
         """Wait (bounded) until the IUT has polled again (pull mode): proof it kept polling."""
-        start = time.monotonic()
+        start = self.trace.elapsed()
         await self.peer.inbox.take(lambda item: item.message is not None and item.message.name == "emapPoll"
-                                   and item.at > start, self.poll_period + self.prompt)
+                                   and item.t > start, self.poll_period + self.prompt)
 
     # message builders with the link's identities
     def event(self, **members) -> dict:

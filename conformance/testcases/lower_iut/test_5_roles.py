@@ -20,8 +20,9 @@ def authority(uri: str) -> tuple[str, int]:
 
 @emap_test("TC-L-5-01", requirements=["EMAP-5-07"], applies=f'{INTERMEDIATE} and mode == "push"')
 async def test_intermediate_one_endpoint_two_paths(link, trace, iut):
-    """The intermediate IUT's lower-EMA base URI (emapTransportAddress) shares host and port with its upper-EMA
-    base URI and has a distinct base path."""
+    """The intermediate IUT serves its lower-EMA resources on its upper-EMA endpoint under another base path.
+
+    Its emapTransportAddress has the host and port of its upper base URI and a distinct base path."""
     await link.registered()
     address = link.peer.link.transport_address
     if address is None:
@@ -39,8 +40,9 @@ async def test_intermediate_one_endpoint_two_paths(link, trace, iut):
 
 @emap_test("TC-L-5-02", requirements=["EMAP-5-08"], applies=INTERMEDIATE)
 async def test_intermediate_keeps_own_ids(link, trace, iut, timing):
-    """As lower EMA the intermediate IUT uses the venID it was assigned; as upper EMA its own vtnID, never the
-    vtnID of its upper EMA."""
+    """The intermediate IUT uses its assigned venID as lower EMA and its own vtnID as upper EMA.
+
+    It never copies the vtnID of its upper EMA into messages to its lower EMAs."""
     await link.registered()
     await link.reregister()
     await link.settled()

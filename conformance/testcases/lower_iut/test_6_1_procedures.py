@@ -8,6 +8,7 @@ from collections import defaultdict
 import pytest
 
 from conformance.messages import build as B
+from conformance.messages.rules import check
 from conformance.testcases.marker import emap_test
 
 from .support import (
@@ -59,18 +60,25 @@ def request_of(link, case: str) -> dict:
 
 
 @pytest.mark.parametrize("case", list(REQUESTS))
-@emap_test("TC-L-6.1-01", requirements=["EMAP-6.1-01", "EMAP-6.1-02", "EMAP-6.1-04", "EMAP-6.1-05"],
+@emap_test("TC-L-6.1-01", requirements=["EMAP-6.1-01", "EMAP-6.1-02", "EMAP-6.1-04", "EMAP-6.1-05", "EMAP-6.1-09"],
            applies=LOWER)
 async def test_response_to_each_request(link, trace, case):
-    """Each U-initiated request gets its Table 6.1-1 response message echoing its requestID, in the 2.04 (push)
-    or as a step two POSTed to U's resource of the service before the next poll (pull)."""
+    """Each U-initiated request gets its Table 6.1-1 response message echoing its requestID.
+
+    Push: in the 2.04 response. Pull: as a step two POSTed to U's resource of the service before the next poll."""
     await link.registered()
     name, code = REQUESTS[case]
     sent = await link.deliver(request_of(link, case))
     if sent.pull:
         await link.next_poll()
         check_step_two(trace, sent, link.prompt)
-    expect_answer(trace, sent, "EMAP-6.1-01", name=name, code=code)
+    answer = expect_answer(trace, sent, "EMAP-6.1-01", name=name, code=code)
+    for violation in check(answer.message, sender="L"):
+        raise fail(violation.requirement_id, f"{answer.message.name}: {violation.pointer}: {violation.text}")
+    body = answer.message.body.get("eiCreatedEvent", answer.message.body)
+    if body.get("venID") != link.ven_id:
+        raise fail("EMAP-6.2.1-06", f"{answer.message.name} carries venID {body.get('venID')!r}, the link's is "
+                                    f"{link.ven_id!r}")
 
 
 @emap_test("TC-L-6.1-02", requirements=["EMAP-6.1-03"], applies=LOWER)
@@ -132,13 +140,8 @@ async def test_responses_only_to_requests(link, trace):
     await link.settled()
     await link.deliver(link.distribute(link.event()))
     await link.deliver(B.register_report(link.peer.ids("rr"), link.ven_id))
-    delivered: set[str] = set()
-    for exchange in trace.exchanges():
-        carried = exchange.request_message if exchange.direction == "to-iut" else exchange.response_message
-        if carried is not None and not is_response_type(carried.name):
-            rid = carried.body.get("requestID", "" if carried.name == "emapRequestReregistration" else None)
-            if rid is not None:
-                delivered.add(rid)
+    delivered = link.peer.sent_request_ids  # this test's requests and those of earlier tests, whose answers
+    for exchange in trace.exchanges():      # may cross into this trace
         sent = exchange.request_message if exchange.direction == "from-iut" else exchange.response_message
         if sent is None:
             continue

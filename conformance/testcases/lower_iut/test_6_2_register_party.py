@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from conformance.messages import build as B
 from conformance.messages.rules import base_uri_problem, registration_rules
+from conformance.peer.upper import DEFAULT
 from conformance.testcases.marker import emap_test
+from conformance.verdict import Inconclusive
 
 from .support import (
     LOWER,
     PUSH,
     check_messages_valid,
+    code_of,
+    describe,
     event_responses,
     expect_answer,
     fail,
@@ -253,3 +257,48 @@ async def test_unregistered_push_lower_answers_463(link, trace):
     polled = polls(trace)
     if polled:
         raise fail("EMAP-6.6-10", f"a push-mode IUT sent emapPoll: {polled[0].path}")
+
+
+@emap_test("TC-L-6.2.3-03", requirements=["EMAP-6.2.3-13", "EMAP-6.2.1-03"], applies=PUSH)
+async def test_requests_held_during_create(link, trace):
+    """A request arriving during the IUT's create registration is held, then processed (not answered 463).
+
+    It is answered within T_PROMPT after the create exchange ends."""
+    await link.registered()
+    peer = link.peer
+    sent = await link.deliver(B.cancel_party_registration(peer.ids("cp"), peer.link.registration_id, link.ven_id))
+    expect_answer(trace, sent, "EMAP-6.2.1-03", name="emapCanceledPartyRegistration")
+    hold = link.timing.ack_timeout_s
+    pushed: list = []
+
+    async def hold_create(resource, message):
+        if message.name == "emapCreatePartyRegistration" and not pushed and not message.body["emapPullModel"]:
+            await peer.aim(message.body["emapTransportAddress"])
+            event = B.event(peer.ids("ev"), target={})
+            envelope = peer.distribute([event])
+            pushed.append(envelope)
+            peer.spawn(peer.send(envelope, pull=False, timeout=2 * link.exchange_timeout + link.prompt))
+            await link.observe(hold)
+        return DEFAULT
+
+    peer.responder = hold_create
+    await link.act("create-registration", {})
+    await peer.wait_for(lambda: peer.registered, link.prompt + link.exchange_timeout)
+    await peer.wait_for(lambda: not peer.busy, 2 * link.exchange_timeout + link.prompt)
+    peer.responder = None
+    if not pushed:
+        raise Inconclusive("precondition: the IUT did not register in push mode on the stimulus")
+    create = latest_create(trace, "EMAP-6.2.3-13")
+    held = next((ex for ex in trace.exchanges() if ex.direction == "to-iut"
+                 and ex.request_message is not None and ex.request_message.name == "emapDistributeEvent"), None)
+    if held is None or held.response_message is None:
+        raise fail("EMAP-6.2.3-13", f"the request sent during the create exchange got no answer; "
+                                    f"wire: {describe(held)}")
+    if held.response_message.name != "emapCreatedEvent" or code_of(held.response_message) != "200":
+        raise fail("EMAP-6.2.3-13", f"the held request was not processed after the registration; "
+                                    f"wire: {describe(held)}")
+    created_end = max(r.t for r in create.records)
+    answered = held.response.t
+    if answered > created_end + link.prompt:
+        raise fail("EMAP-6.2.3-13", f"the held request was answered {answered - created_end:.2f} s after the "
+                                    f"create exchange ended (bound {link.prompt:g} s)")

@@ -195,8 +195,9 @@ async def test_pull_distribution_step_two(link, trace):
 
 @emap_test("TC-L-6.3.3-02", requirements=["EMAP-6.3.3-05", "EMAP-6.3.3-02", "EMAP-6.3.4-01"], applies=LOWER)
 async def test_requested_distribution_answered(link, trace):
-    """After emapRequestEvent, an 'always' event in the reply is answered by emapCreatedEvent within T_PROMPT;
-    a reply with only 'never' events is answered by nothing."""
+    """The IUT answers the 'always' events of a requested distribution with a prompt emapCreatedEvent.
+
+    A reply to emapRequestEvent with only 'never' events is answered by nothing."""
     await link.registered()
     for required, expect in (("always", True), ("never", False)):
         link.peer.events.clear()

@@ -107,8 +107,9 @@ async def test_one_shot_report(link, trace):
 @emap_test("TC-L-6.4.3-02", requirements=["EMAP-6.4.3-07", "EMAP-6.4.4-05", "EMAP-6.4.5-03", "EMAP-6.4.4-01"],
            applies=LOWER)
 async def test_periodic_reports_on_time(link, trace):
-    """The k-th periodic report comes between S + k*B and S + k*B + T_PROMPT; a cancel without reportToFollow
-    ends the reports at once."""
+    """The k-th periodic report comes between S + k*B and S + k*B + T_PROMPT, and stops on cancel.
+
+    A cancel without reportToFollow ends the reports at once."""
     await link.registered()
     specifier, r_id, low, high = lower_report(link, "METADATA_TELEMETRY_USAGE")
     granularity = max(low, 1.0)
@@ -191,8 +192,9 @@ def _bad_requests(link, specifier: str, r_id: str) -> dict:
 @pytest.mark.parametrize("case", ["id-zero", "id-repeated", "id-reused", "reading-type", "no-specifier-payload"])
 @emap_test("TC-L-6.4.3-03", requirements=["EMAP-6.4.3-02", "EMAP-6.4.3-05"], applies=LOWER)
 async def test_malformed_report_request_454(link, trace, case):
-    """A report request breaking a form rule (reportRequestID "0", repeated or reused, readingType,
-    specifierPayload) gets 454 and creates nothing."""
+    """A report request breaking a form rule of EMAP-6.4.3-02 gets 454 and creates nothing.
+
+    Cases: reportRequestID "0", repeated or reused; readingType; specifierPayload missing."""
     await link.registered()
     specifier, r_id, _, _ = lower_report(link, "METADATA_TELEMETRY_STATUS")
     requests = _bad_requests(link, specifier, r_id)[case]

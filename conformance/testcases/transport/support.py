@@ -6,6 +6,7 @@ Every judging helper raises ``Fail`` whose text starts with the requirement id a
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from conformance.messages import build as B
@@ -209,11 +210,25 @@ def first_faulted(trace, path_suffix: str, requirement: str):
     raise Inconclusive(f"{requirement}: the IUT sent no request to *{path_suffix} for the fault plan to act on")
 
 
+def first_block(exchange) -> bytes:
+    """The payload of the first (Block1) transmission of an exchange's request."""
+    return exchange.request_blocks()[0].coap.payload
+
+
+def same_message(a, b) -> bool:
+    """Whether two IUT requests carry the same message: equal requestIDs when both decode, else (a Block1
+    transfer that never completed has no decodable message) the same path and a common first-block prefix."""
+    ra, rb = request_id_of(a), request_id_of(b)
+    if ra is not None and rb is not None:
+        return ra == rb
+    fa, fb = first_block(a), first_block(b)
+    n = min(len(fa), len(fb))
+    return a.path == b.path and n >= 16 and fa[:n] == fb[:n]
+
+
 def resends_of(trace, original) -> list:
-    """Later exchanges of the IUT carrying a message with the same requestID as ``original`` (new exchanges)."""
-    rid = request_id_of(original)
-    return [ex for ex in iut_exchanges(trace) if ex.request.seq > original.request.seq
-            and ex is not original and rid is not None and request_id_of(ex) == rid]
+    """Later exchanges of the IUT carrying the message of ``original`` again (new exchanges)."""
+    return [ex for ex in iut_exchanges(trace) if ex.request.seq > original.request.seq and same_message(original, ex)]
 
 
 def check_new_exchange(original, resend, requirement: str) -> None:
@@ -226,3 +241,36 @@ def check_new_exchange(original, resend, requirement: str) -> None:
             and original.request_message.envelope != resend.request_message.envelope:
         raise fail(requirement, f"re-send #{resend.request.seq} is not the identical message of "
                                 f"#{original.request.seq}")
+
+
+async def wait_until(predicate, timeout: float, step: float = 0.05):
+    """Re-check ``predicate()`` (e.g. over the growing trace) until it returns something truthy or ``timeout``
+    seconds pass; returns its last value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value or loop.time() >= deadline:
+            return value
+        await asyncio.sleep(min(step, max(0.0, deadline - loop.time())))
+
+
+def retransmission_problems(times: list[float], params, tolerance: float) -> list[str]:
+    """EMAP-7.1.5-01 against RFC 7252 section 4.2: transmissions of one CON with no ACK at ``times`` (first
+    transmission first). Expected: exactly MAX_RETRANSMIT retransmissions; the first after T0 in
+    [ACK_TIMEOUT, ACK_TIMEOUT x ACK_RANDOM_FACTOR], then T0 doubled each time; each bound +- ``tolerance``."""
+    problems = []
+    retransmissions = len(times) - 1
+    if retransmissions != params.max_retransmit:
+        problems.append(f"{retransmissions} retransmissions, expected MAX_RETRANSMIT = {params.max_retransmit}")
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    for index, gap in enumerate(gaps):
+        low = params.ack_timeout * 2 ** index
+        high = params.ack_timeout * params.ack_random_factor * 2 ** index
+        if not low - tolerance <= gap <= high + tolerance:
+            problems.append(f"retransmission {index + 1} came {gap:.3f} s after the previous transmission, "
+                            f"outside [{low:g}, {high:g}] s (+- {tolerance:g} s)")
+        if index and abs(gap - 2 * gaps[index - 1]) > tolerance:
+            problems.append(f"timeout {index + 1} ({gap:.3f} s) is not double the previous "
+                            f"({gaps[index - 1]:.3f} s) within {tolerance:g} s")
+    return problems

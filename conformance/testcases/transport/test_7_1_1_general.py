@@ -8,6 +8,7 @@ import asyncio
 from conformance.peer import DEFAULT
 from conformance.testcases.marker import emap_test
 from conformance.transport import codec
+from conformance.verdict import Inconclusive
 
 from .support import (
     BLOCK_LIMIT,
@@ -86,10 +87,11 @@ async def test_separate_response_accepted(requester, trace, timing):
     if not exchanges:
         raise fail("EMAP-7.1.1-03", f"the IUT sent no {name}")
     exchange = exchanges[0]
-    if not exchange.responses or not exchange.responses[0].coap.is_empty or exchange.response is None:
-        raise fail("EMAP-7.1.1-03", f"precondition: the peer's answer was not separate; wire: {describe(exchange)}")
     separate = exchange.response
-    acked = [r for r in exchange.records if r.direction == "from-iut" and r.coap.mtype in (codec.ACK, codec.RST)
+    final = next((tx for tx in exchange.transactions if separate is not None and tx.response is separate), None)
+    if final is None or not final.responses[0].coap.is_empty:
+        raise fail("EMAP-7.1.1-03", f"precondition: the peer's answer was not separate; wire: {describe(exchange)}")
+    acked = [r for r in final.records if r.direction == "from-iut" and r.coap.mtype in (codec.ACK, codec.RST)
              and r.coap.mid == separate.coap.mid]
     if separate.coap.mtype == codec.CON and (not acked or acked[0].coap.mtype == codec.RST):
         raise fail("EMAP-7.1.1-03", f"the IUT did not acknowledge the separate response #{separate.seq} "
@@ -152,8 +154,6 @@ async def test_large_payloads_blockwise(trace, counterparts):
         raise fail("EMAP-7.1.1-04", f"datagram #{record.seq} carries {len(record.coap.payload)} bytes "
                                     f"(blocks of at most 1024 bytes); wire: {describe(exchange)}")
     if not large:
-        from conformance.verdict import Inconclusive
-
         raise Inconclusive("the IUT sent no payload over 1024 bytes in this test")
 
 
@@ -170,7 +170,7 @@ async def test_payload_limit(server, profile):
     _, message = server.harmless()
     over = expect_code(await server.post(resource, padded(message, limit + 1)), "4.13", "EMAP-7.1.5-10",
                        f"a request of {limit + 1} bytes")
-    check_size1(over.response, limit, over)
+    check_size1(over.response.coap, limit, describe(over))
     _, message = server.harmless()
     first = server.probe.datagram(server.path(resource), padded(message, 1024), options=(
         (codec.BLOCK1, codec.block_bytes(0, True, 6)), (codec.SIZE1, codec.uint_bytes(limit + 1))))
@@ -181,14 +181,11 @@ async def test_payload_limit(server, profile):
         shown = coded[0].code_text if coded else "nothing"
         raise fail("EMAP-7.1.5-10", f"a first Block1 block announcing Size1 {limit + 1} was answered {shown}, "
                                     f"expected 4.13 at once")
-    check_size1_dg(coded[0], limit)
+    check_size1(coded[0], limit)
 
 
-def check_size1(record, limit: int, exchange) -> None:
-    check_size1_dg(record.coap, limit, describe(exchange))
-
-
-def check_size1_dg(dg, limit: int, wire: str | None = None) -> None:
+def check_size1(dg, limit: int, wire: str | None = None) -> None:
+    """EMAP-7.1.5-10: a 4.13 carries Size1 = the declared limit."""
     size1 = dg.uint_option(codec.SIZE1)
     if size1 != limit:
         raise fail("EMAP-7.1.5-10", f"4.13 carries Size1 {size1}, expected the limit {limit}"

@@ -76,24 +76,23 @@ async def empty_204_exchange(lower, stimulus) -> None:
 async def test_check_order(server, profile):
     """Requests failing two checks get the code of the earlier one: 4.04 > 4.05 > 4.13 > 4.15 > 4.06 > 4.00 >
     application (459)."""
-    resource, message = server.harmless()
-    good = encode(message)
     limit = int(profile.pics.get("max_payload") or 65536)
-    probe = server.probe
+    resource = server.harmless()[0]
     cases = [
-        ("4.04", "GET to an unknown path", dict(path=server.path("EiUnknown"), method="GET", payload=None)),
-        ("4.05", "GET with Content-Format 0 and Accept 0", dict(method="GET", payload=good, content_format=0,
+        ("4.04", "GET to an unknown path", dict(path=server.path("EiUnknown"), method="GET")),
+        ("4.05", "GET with Content-Format 0 and Accept 0", dict(method="GET", good=True, content_format=0,
                                                                accept=0)),
         ("4.13", "an oversized payload with Content-Format 0", dict(payload=b"x" * (limit + 1), content_format=0)),
-        ("4.15", "Content-Format 0 and Accept 0", dict(payload=good, content_format=0, accept=0)),
+        ("4.15", "Content-Format 0 and Accept 0", dict(good=True, content_format=0, accept=0)),
         ("4.06", "Accept 0 and a payload that is not JSON", dict(payload=b"not json", accept=0)),
         ("4.00", "a payload that is not JSON at a resource that accepts none of it",
          dict(path=server.path("EiEvent"), payload=b"{not json")),
     ]
     for code, what, args in cases:
-        args = dict(args)
         path = args.pop("path", server.path(resource))
-        sent = await probe.request(path, **args)
+        if args.pop("good", False):  # a fresh message each time: a cached repeat is answered before all checks
+            args["payload"] = encode(server.harmless()[1])
+        sent = await server.probe.request(path, **args)
         expect_code(sent, code, "EMAP-7.1.4-05", what)
     misplaced_resource, misplaced = server.misplaced()
     answer = expect_message(await server.post(misplaced_resource, misplaced), "EMAP-7.1.4-05",

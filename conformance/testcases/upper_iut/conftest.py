@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.messages import build as B
 from conformance.peer import LowerPeer
+from conformance.transport import Trace, TransportError
 from conformance.verdict import Inconclusive
 
 
@@ -48,4 +50,18 @@ async def lower(iut, trace, timing):
 
     yield make
     for peer in peers:
+        await leave(peer)
         await peer.stop()
+
+
+async def leave(peer: LowerPeer) -> None:
+    """Cancel a registration the test left behind, outside the test's trace, so the IUT does not keep pushing
+    to a peer that is gone; failures here are not the test's business."""
+    if not peer.registered:
+        return
+    peer.use_trace(Trace(f"{peer.name} teardown"))
+    message = B.cancel_party_registration(peer.ids("x"), peer.registration_id, peer.ven_id)
+    try:
+        await peer.post("EiRegisterParty", message, timeout=peer.prompt, expect_answer=False)
+    except TransportError:
+        pass

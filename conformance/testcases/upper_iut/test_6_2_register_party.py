@@ -391,7 +391,8 @@ async def test_cancel_by_lower(lower, trace, stimulus):
         raise fail("EMAP-6.2.4-07", f"U sent to the cancelled lower EMA: {describe(late[0])}")
 
 
-@emap_test("TC-U-6.2.4-03", requirements=["EMAP-6.2.4-02", "EMAP-6.2.4-05"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.2.4-03", requirements=["EMAP-6.2.4-01", "EMAP-6.2.4-02", "EMAP-6.2.4-05"],
+           applies=UPPER_ROLES)
 async def test_cancel_by_upper_pull(lower, trace, stimulus):
     """Pull mode, U cancels: R1 carries the current registrationID and venID; the step two is acknowledged 200
     and ends the registration."""

@@ -157,7 +157,7 @@ async def test_bad_lower_metadata_454(lower, trace):
                       name="emapRegisteredReport", code="454")
 
 
-@emap_test("TC-U-6.4.2-03", requirements=["EMAP-6.4.2-05"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.2-03", requirements=["EMAP-6.4.2-05", "EMAP-6.4.4-04"], applies=UPPER_ROLES)
 async def test_new_metadata_ends_requests(lower, trace, stimulus):
     """New L metadata without the specifier U requested ends that request: L's report for it is answered 452."""
     peer = await lower(pull=False)
@@ -481,3 +481,68 @@ async def test_report_messages_conform(lower, trace):
     await peer.cancel_report([peer.ids("rq-unknown")])
     await peer.register_report()
     check_conformance(trace, "EMAP-6.4.6-01", "Report")
+
+
+async def _u_request(peer, trace, stimulus, requirement: str):
+    """Registered L metadata and U's emapCreateReport for L's status report (by stimulus); returns it."""
+    if answer_of(trace, await peer.register_report(), requirement).response_code != "200":
+        raise Inconclusive("precondition: the lower EMA's metadata was not accepted")
+    await act(stimulus, "request-report", lower_status_request(peer))
+    request = await peer.receive("emapCreateReport", timeout=peer.prompt)
+    if request is None:
+        raise Inconclusive("no emapCreateReport reached the lower EMA after the accepted request-report")
+    return request
+
+
+@emap_test("TC-U-6.4.3-08", requirements=["EMAP-6.4.3-01", "EMAP-6.4.1-01"], applies=UPPER_ROLES)
+async def test_upper_requests_from_lower_metadata(lower, trace, stimulus):
+    """As requester U asks only for reports L's registered metadata describes (or METADATA), with new
+    reportRequestIDs other than "0"."""
+    peer = await lower(pull=True)
+    request = await _u_request(peer, trace, stimulus, "EMAP-6.4.3-01")
+    offered = {m["reportSpecifierID"]: {d["rID"] for d in m["emapReportDescription"]} for m in peer.metadata}
+    for item in request.body["emapReportRequest"]:
+        specifier = item["reportSpecifier"]
+        spec_id = specifier["reportSpecifierID"]
+        r_ids = {p["rID"] for p in specifier.get("specifierPayload", [])}
+        if item["reportRequestID"] == "0" or (spec_id != "METADATA" and not r_ids <= offered.get(spec_id, set())):
+            raise fail("EMAP-6.4.3-01", f"U's request {item['reportRequestID']!r} names {spec_id!r}/"
+                                        f"{sorted(r_ids)}, not in L's metadata {offered}")
+
+
+@emap_test("TC-U-6.4.2-05", requirements=["EMAP-6.4.2-01", "EMAP-6.4.2-05", "EMAP-6.4.3-03"], applies=UPPER_ROLES)
+async def test_upper_metadata_replaced(lower, trace, stimulus):
+    """When U registers new metadata, it replaces the old at U: a request for a report U no longer offers is
+    answered 452."""
+    peer = await lower(pull=False)
+    usage, r_ids, _ = _offered(trace, peer, "METADATA_TELEMETRY_USAGE")
+    await act(stimulus, "register-report", {"venID": peer.ven_id, "reports": ["METADATA_TELEMETRY_STATUS"]})
+    item = await peer.next_request("emapRegisterReport", timeout=peer.prompt)
+    if item is None:
+        raise fail("EMAP-6.4.2-01", "no emapRegisterReport reached the lower EMA after the accepted register-report")
+    await peer.answered(item)
+    names = [r["reportName"] for r in item.message.body["emapReport"]]
+    if "METADATA_TELEMETRY_USAGE" in names:
+        raise Inconclusive(f"the new metadata still offers a usage report ({names})")
+    await _request(peer, trace, "EMAP-6.4.2-05", B.report_request(peer.ids("rq"), usage, r_ids[:1]), code="452")
+
+
+@emap_test("TC-U-6.4.5-03", requirements=["EMAP-6.4.5-01", "EMAP-6.4.4-04"], applies=UPPER_ROLES)
+async def test_upper_cancels_its_request(lower, trace, stimulus):
+    """U's emapCancelReport names its active request; afterwards L's report for it is answered 452."""
+    peer = await lower(pull=True)
+    request = await _u_request(peer, trace, stimulus, "EMAP-6.4.5-01")
+    asked = request.body["emapReportRequest"][0]
+    await act(stimulus, "cancel-report", {"venID": peer.ven_id, "reportRequestID": asked["reportRequestID"]})
+    cancel = await peer.receive("emapCancelReport", timeout=peer.prompt)
+    if cancel is None:
+        raise Inconclusive("no emapCancelReport reached the lower EMA after the accepted cancel-report")
+    if cancel.body["reportRequestID"] != [asked["reportRequestID"]]:
+        raise fail("EMAP-6.4.5-01", f"U's cancel names {cancel.body['reportRequestID']}, its request was "
+                                    f"{asked['reportRequestID']!r}")
+    specifier = asked["reportSpecifier"]
+    report = B.data_report(asked["reportRequestID"], specifier["reportSpecifierID"], "TELEMETRY_STATUS",
+                           [B.data_interval(utc_now(), "PT0S",
+                                            [B.report_payload(specifier["specifierPayload"][0]["rID"])])])
+    expect_answer(trace, await peer.update_report([report]), "EMAP-6.4.5-01", name="emapUpdatedReport",
+                  code="452")

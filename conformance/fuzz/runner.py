@@ -1,0 +1,115 @@
+"""Driving hypothesis against an IUT that lives on the running event loop.
+
+Hypothesis runs synchronous test functions; the IUT is reached through asyncio. ``fuzz()`` therefore runs the
+hypothesis engine in a worker thread (``asyncio.to_thread``) and each example hands its exchange back to the
+event loop with ``asyncio.run_coroutine_threadsafe`` (bounded wait). The loop stays free meanwhile, so the
+peer's server side, the taps and the embedded IUT keep working. This works under pytest-asyncio with session
+loop scope, where hypothesis' own async support (one loop per example) cannot share the session's peer.
+
+Determinism: ``@seed(budget.seed)``, ``database=None``, no deadline; the same seed draws the same cases as long
+as the IUT answers the same way. Budgets: ``examples`` (hypothesis ``max_examples``) and ``seconds`` (once spent,
+further examples return at once without sending anything; shrinking a found failure is allowed to finish within
+``SHRINK_SECONDS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Flaky, HypothesisException
+
+from .cases import FuzzCase
+from .stats import TargetStats
+
+SHRINK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much to fuzz: examples per fuzz test, optional seconds per fuzz test, and the seed."""
+
+    examples: int
+    seconds: float | None
+    seed: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The (shrunk) failing case of a fuzz test and what was wrong."""
+
+    case: FuzzCase
+    problem: str
+    sent: bytes
+
+
+class CaseFailed(AssertionError):
+    def __init__(self, finding: Finding):
+        super().__init__(finding.problem)
+        self.finding = finding
+
+
+class Bridge:
+    """Runs coroutines on ``loop`` from the hypothesis worker thread, each bounded by ``timeout`` seconds."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float):
+        self.loop = loop
+        self.timeout = timeout
+
+    def __call__(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(self.timeout)
+
+
+def hypothesis_settings(budget: Budget, **overrides) -> settings:
+    """The settings of every fuzz property: seeded, no database, no deadline, quiet, generate + shrink."""
+    return settings(max_examples=budget.examples, database=None, deadline=None, derandomize=False,
+                    suppress_health_check=list(HealthCheck), phases=(Phase.generate, Phase.shrink),
+                    report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False, **overrides)
+
+
+async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout: float) -> Finding | None:
+    """Run ``budget.examples`` cases drawn from ``strategy`` against ``target`` (``run(case)`` then the liveness
+    ``probe()`` after every case); the shrunk failing case, or None."""
+    bridge = Bridge(asyncio.get_running_loop(), timeout)
+    found: list[Finding] = []
+    started = time.monotonic()
+
+    def spent() -> bool:
+        now = time.monotonic()
+        if found:
+            return now - started > (budget.seconds or 0) + SHRINK_SECONDS and bool(budget.seconds)
+        return budget.seconds is not None and now - started > budget.seconds
+
+    def body(case: FuzzCase) -> None:
+        if spent():
+            return
+        outcome = bridge(target.run(case))
+        stats.cases[case.label] += 1
+        stats.answers[outcome.answer_key] += 1
+        problem = outcome.problem or bridge(target.probe())
+        if problem:
+            finding = Finding(case, problem, outcome.sent)
+            found.append(finding)
+            raise CaseFailed(finding)
+
+    prop = hypothesis_settings(budget)(hypothesis_seed(budget.seed)(given(strategy)(body)))
+    try:
+        await asyncio.to_thread(prop)
+    except CaseFailed as exc:
+        return _finish(stats, started, exc.finding)
+    except (Flaky, HypothesisException, BaseExceptionGroup):
+        if not found:
+            raise
+        return _finish(stats, started, found[-1])
+    finally:
+        stats.examples = sum(stats.cases.values())
+        stats.duration_s = time.monotonic() - started
+    return None
+
+
+def _finish(stats: TargetStats, started: float, finding: Finding) -> Finding:
+    stats.failures += 1
+    return finding

@@ -1,0 +1,1 @@
+"""Fuzz test cases (TC-F-...): schema-driven, CoAP-level and procedure-sequence fuzzing of an upper-EMA IUT."""
