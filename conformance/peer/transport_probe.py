@@ -122,10 +122,13 @@ class TransportProbe:
                                   self.next_token() if token is None else token,
                                   tuple(sorted(options, key=lambda o: o[0])), payload)
 
-    async def raw(self, datagrams: list[bytes], *, wait: float, until_answer: bool = True) -> list[list[bytes]]:
+    async def raw(self, datagrams: list[bytes], *, wait: float | list[float],
+                  until_answer: bool | list[bool] = True) -> list[list[bytes]]:
         """Send ``datagrams`` one at a time from ONE socket through the tap; for each, every datagram received
-        within ``wait`` s (with ``until_answer``, stop at the first one carrying a response code or RST).
-        Separate responses are acknowledged as a client would."""
+        within ``wait`` s (with ``until_answer``, stop at the first one carrying a response code or RST); both may
+        be given per datagram. Separate responses are acknowledged as a client would."""
+        waits = wait if isinstance(wait, list) else [wait] * len(datagrams)
+        stops = until_answer if isinstance(until_answer, list) else [until_answer] * len(datagrams)
         await self.start()
         inbox: asyncio.Queue = asyncio.Queue()
         endpoint: DatagramEndpoint | None = None
@@ -145,17 +148,17 @@ class TransportProbe:
             remote_addr=self.tap.address[:2])
         results: list[list[bytes]] = []
         try:
-            for data in datagrams:
+            for data, window, stop in zip(datagrams, waits, stops, strict=True):
                 got: list[bytes] = []
                 endpoint.send(data)
-                deadline = loop.time() + wait
+                deadline = loop.time() + window
                 while (remaining := deadline - loop.time()) > 0:
                     try:
                         received, dg = await asyncio.wait_for(inbox.get(), remaining)
                     except TimeoutError:
                         break
                     got.append(received)
-                    if until_answer and dg is not None and (dg.is_response or dg.mtype == codec.RST):
+                    if stop and dg is not None and (dg.is_response or dg.mtype == codec.RST):
                         break
                 results.append(got)
         finally:
