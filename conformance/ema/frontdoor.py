@@ -40,6 +40,7 @@ from conformance.messages import (
     encode,
     validate,
 )
+from conformance.transport import codec
 from conformance.transport.server import bound_port
 
 log = logging.getLogger("conformance.ema.frontdoor")
@@ -190,7 +191,12 @@ class FrontDoor(aiocoap.interfaces.Resource):
         too_large = self._too_large(request)
         if too_large is not None:
             return too_large
-        assembled = self._spool.feed_and_take(request)
+        try:
+            assembled = self._spool.feed_and_take(request)
+        except ValueError:  # a gap or overlap in the Block1 sequence (RFC 7959 section 2.9.2)
+            return diagnostic(
+                Code.REQUEST_ENTITY_INCOMPLETE, "Block1 sequence incomplete: a block is missing"
+            )
         if len(assembled.payload) > self.config.max_payload:
             return self._entity_too_large()
         response = await self._blocks2.extract_or_insert(assembled, lambda: self._process(found, assembled))
@@ -199,8 +205,7 @@ class FrontDoor(aiocoap.interfaces.Resource):
         return response
 
     def _too_large(self, request: Message) -> Message | None:
-        """4.13 before assembly: Size1 in the first block, or a block reaching past the limit (EMAP-7.1.5-10).
-        """
+        """4.13 before assembly: Size1 in the first block, or a block reaching past the limit (EMAP-7.1.5-10)."""
         limit = self.config.max_payload
         block1 = request.opt.block1
         if block1 is None:
@@ -284,8 +289,29 @@ def _path_text(path) -> str:
 
 async def serve_site(site: aiocoap.interfaces.Resource, endpoint: Endpoint) -> tuple[aiocoap.Context, int]:
     """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``.
-    """
+    Datagrams that are not valid CoAP messages are dropped (`drop_malformed`)."""
     ctx = await aiocoap.Context.create_server_context(
         site, bind=(endpoint.host, endpoint.port), transports=["udp6"]
     )
+    drop_malformed(ctx)
     return ctx, bound_port(ctx)
+
+
+def drop_malformed(ctx: aiocoap.Context) -> None:
+    """EMAP-7.1.5-13: ignore every datagram that RFC 7252 section 3 calls a message format error (aiocoap
+    accepts some of them, e.g. a payload marker followed by no payload), checked with the strict codec."""
+    for interface in ctx.request_interfaces:
+        messages = getattr(getattr(interface, "token_interface", None), "message_interface", None)
+        receive = getattr(messages, "datagram_msg_received", None)
+        if receive is None:
+            continue
+
+        def strict(data, ancdata, flags, address, _receive=receive):
+            try:
+                codec.decode(data)
+            except codec.CodecError as exc:
+                log.info("dropped a malformed datagram from %s: %s", address[0] if address else "?", exc)
+                return
+            _receive(data, ancdata, flags, address)
+
+        messages.datagram_msg_received = strict

@@ -15,7 +15,7 @@ An ``Expectation`` is derived from the exact bytes sent and the live state, neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from conformance.messages import MESSAGES, POLL_REPLIES, RESOURCES, RESPONSES_OF, MessageError, validate
 
@@ -61,7 +61,6 @@ class Expectation:
     diagnostic: bool = False
     size1: int | None = None
     token: bytes | None = None
-    extra: dict = field(default_factory=dict)
 
     def describe(self) -> str:
         if self.kind == "app":
@@ -72,7 +71,7 @@ class Expectation:
         return "RST" if self.kind == "rst" else "no answer or RST"
 
 
-def application(name: str, body: dict, resource: str, *, request_id: str | None, live_ven: bool,
+def application(name: str, resource: str, *, request_id: str | None, live_ven: bool,
                 registered: bool) -> Expectation:
     """Expectation for a valid message ``name`` POSTed to the upper EMA's ``resource``."""
     if name not in RESOURCES[("U", resource)]:
@@ -144,9 +143,11 @@ def _coap_problem(expect: Expectation, answer: Answer) -> str | None:
         return "a diagnostic payload has no Content-Format"
     if expect.diagnostic:
         try:
-            answer.payload.decode("utf-8")
+            text = answer.payload.decode("utf-8")
         except UnicodeDecodeError:
             return "the diagnostic payload is not UTF-8"
+        if not text:
+            return "no diagnostic payload"
     if expect.size1 is not None and answer.size1 != expect.size1:
         return f"Size1 {answer.size1} instead of the limit {expect.size1}"
     return None

@@ -7,9 +7,8 @@ peer's server side, the taps and the embedded IUT keep working. This works under
 loop scope, where hypothesis' own async support (one loop per example) cannot share the session's peer.
 
 Determinism: ``@seed(budget.seed)``, ``database=None``, no deadline; the same seed draws the same cases as long
-as the IUT answers the same way. Budgets: ``examples`` (hypothesis ``max_examples``) and ``seconds`` (once spent,
-further examples return at once without sending anything; shrinking a found failure is allowed to finish within
-``SHRINK_SECONDS``).
+as the IUT answers the same way. Budgets: ``examples`` (hypothesis ``max_examples``) and ``seconds`` (checked
+between chunks of examples, so a found failure is always shrunk).
 """
 
 from __future__ import annotations
@@ -25,7 +24,10 @@ from hypothesis.errors import Flaky, HypothesisException
 from .cases import FuzzCase
 from .stats import TargetStats
 
-SHRINK_SECONDS = 60.0
+CHUNK = 25
+#: Examples per fuzz test of a default run: enough to find and shrink a crash on one field value of a message
+#: (tests/fuzz/test_fuzz_fragile.py) while all fuzz tests of a profile stay within about a minute.
+DEFAULT_EXAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -72,20 +74,35 @@ def hypothesis_settings(budget: Budget, **overrides) -> settings:
 
 async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout: float) -> Finding | None:
     """Run ``budget.examples`` cases drawn from ``strategy`` against ``target`` (``run(case)`` then the liveness
-    ``probe()`` after every case); the shrunk failing case, or None."""
-    bridge = Bridge(asyncio.get_running_loop(), timeout)
-    found: list[Finding] = []
-    started = time.monotonic()
+    ``probe()`` after every case); the shrunk failing case, or None.
 
-    def spent() -> bool:
-        now = time.monotonic()
-        if found:
-            return now - started > (budget.seconds or 0) + SHRINK_SECONDS and bool(budget.seconds)
-        return budget.seconds is not None and now - started > budget.seconds
+    With a seconds budget the examples run in chunks of CHUNK (one hypothesis run each, seeded ``seed + chunk
+    number``) until the examples or the seconds are spent; without one, in a single run."""
+    bridge = Bridge(asyncio.get_running_loop(), timeout)
+    started = time.monotonic()
+    remaining = budget.examples
+    chunk = 0
+    try:
+        while remaining > 0:
+            size = remaining if budget.seconds is None else min(CHUNK, remaining)
+            finding = await _run_chunk(strategy, target, bridge, Budget(size, None, budget.seed + chunk), stats)
+            if finding is not None:
+                stats.failures += 1
+                return finding
+            remaining -= size
+            chunk += 1
+            if budget.seconds is not None and time.monotonic() - started >= budget.seconds:
+                break
+    finally:
+        stats.examples = sum(stats.cases.values())
+        stats.duration_s = time.monotonic() - started
+    return None
+
+
+async def _run_chunk(strategy, target, bridge: Bridge, budget: Budget, stats: TargetStats) -> Finding | None:
+    found: list[Finding] = []
 
     def body(case: FuzzCase) -> None:
-        if spent():
-            return
         outcome = bridge(target.run(case))
         stats.cases[case.label] += 1
         stats.answers[outcome.answer_key] += 1
@@ -99,17 +116,9 @@ async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout:
     try:
         await asyncio.to_thread(prop)
     except CaseFailed as exc:
-        return _finish(stats, started, exc.finding)
+        return exc.finding
     except (Flaky, HypothesisException, BaseExceptionGroup):
         if not found:
             raise
-        return _finish(stats, started, found[-1])
-    finally:
-        stats.examples = sum(stats.cases.values())
-        stats.duration_s = time.monotonic() - started
+        return found[-1]
     return None
-
-
-def _finish(stats: TargetStats, started: float, finding: Finding) -> Finding:
-    stats.failures += 1
-    return finding

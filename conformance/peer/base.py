@@ -22,7 +22,15 @@ from urllib.parse import urlsplit
 from conformance.messages import RESOURCES, MessageError, ValidMessage, encode, validate
 from conformance.messages import build as B
 from conformance.peer.ids import IdSource
-from conformance.transport import CoapClient, CoapReply, CoapServer, TransmissionParams, WireTap, codec
+from conformance.transport import (
+    CoapClient,
+    CoapReply,
+    CoapServer,
+    TransmissionParams,
+    TransportTimeout,
+    WireTap,
+    codec,
+)
 from conformance.transport.tap import DatagramEndpoint, format_address
 
 JSON = 50
@@ -207,8 +215,6 @@ class PeerBase:
         Returns a ``Posted``; with ``expect_answer`` False a missing answer gives ``response`` None instead of a
         PeerError (for tests where silence is an outcome to judge).
         """
-        from conformance.transport import TransportTimeout
-
         await self.start()
         payload = message if isinstance(message, bytes) else encode(message)
         envelope = None if isinstance(message, bytes) else message

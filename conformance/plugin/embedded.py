@@ -8,6 +8,7 @@ chatty EMA can never block on a full pipe, and the log is kept for the lab.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -24,6 +25,9 @@ class EmaStartError(RuntimeError):
     """The sample EMA did not become ready; ``str()`` is one line with the end of its log."""
 
 
+MUTANT_ENV = "EMAP_SAMPLE_MUTANT"
+"""Names a mutant of the sample EMA to start instead of the shipped EMA (self-validation, docs/selfcheck.md)."""
+
 LIST_ITEMS = (  # (option, "pics"|"pixit", item): declarations the EMA must make as the profile states them
     ("--metadata-reports", "pics", "metadata_reports"),
     ("--signals", "pics", "signals"),
@@ -38,9 +42,12 @@ LIST_ITEMS = (  # (option, "pics"|"pixit", item): declarations the EMA must make
 
 
 def ema_command(profile, peer_uri: str | None) -> list[str]:
-    """The command line that starts the sample EMA as ``profile`` declares it (role, mode, ids, PICS, timings)."""
+    """The command line that starts the sample EMA as ``profile`` declares it (role, mode, ids, PICS, timings);
+    with ``$EMAP_SAMPLE_MUTANT`` set, the named mutant of the sample EMA instead."""
     timing, pics, pixit = profile.timing, profile.pics, profile.pixit
-    cmd = [sys.executable, "-m", "conformance.cli.main", "ema", "--role", profile.role,
+    mutant = os.environ.get(MUTANT_ENV)
+    launcher = ["-m", "conformance.ema.mutants", mutant, "--"] if mutant else ["-m", "conformance.cli.main", "ema"]
+    cmd = [sys.executable, *launcher, "--role", profile.role,
            "--bind", "coap://127.0.0.1:0/emap", "--control", "coap://127.0.0.1:0",
            "--t-prompt", str(timing.t_prompt_s), "--ack-timeout", str(timing.ack_timeout_s),
            "--ack-random-factor", str(timing.ack_random_factor), "--max-retransmit", str(timing.max_retransmit),

@@ -84,7 +84,7 @@ def _create(reporter, *requests, ven="ven-7"):
     ([build.report_request("rq-1", "rs-usage", ["power-1"], granularity="PT2H")], "461"),
     ([build.report_request("rq-1", "METADATA", back_duration="PT1M")], "461"),
     ([build.report_request("rq-1", "rs-usage", ["power-1"], back_duration="PT0.1S")], "461"),
-    ([build.report_request("rq-1", "rs-usage", ["power-1"], granularity="PT1S", back_duration="PT1H")], "461"),
+    ([build.report_request("rq-1", "rs-usage", ["power-1"], granularity="PT1S", back_duration="P1W")], "461"),
     ([build.report_request("rq-1", "rs-usage", ["power-1"], granularity="PT2H"),
       build.report_request("rq-2", "rs-nope", ["x"])], "452"),
 ])

@@ -140,3 +140,25 @@ async def test_pull_resend_before_next_poll(upper, lower_pull):
     polls = [s for s in upper.seen if s.name == "emapPoll" and sends[0].t < s.t < sends[1].t]
     assert not polls, "a poll went out before the failed request was re-sent"
     await upper.wait_for("emapPoll", since=sends[1].t, timeout=POLL_FREQ + T_PROMPT)  # polling goes on
+
+
+async def test_bootstrap_goes_on_after_failed_exchanges(upper):
+    """A failed bootstrap exchange does not stop the bootstrap: emapRequestEvent and the first poll follow, and
+    the failed emapRegisterReport is re-sent (EMAP-6.2.3-12, EMAP-6.6-09, EMAP-7.1.5-03)."""
+    from ema_lower_upper_script import lower_config
+
+    from conformance.ema.main import RunningEma
+
+    upper.silent.update({"emapRegisterReport": 1, "emapRequestEvent": 1})
+    running = RunningEma(lower_config(upper.base, "pull"))
+    await running.start()
+    try:
+        await upper.wait_for("emapPoll", timeout=15)
+        reports = await upper.wait_for("emapRegisterReport", count=2, timeout=10)
+        requests = await upper.wait_for("emapRequestEvent", count=2, timeout=10)
+        assert reports[0].message.envelope == reports[1].message.envelope
+        assert requests[0].message.envelope == requests[1].message.envelope
+        first_poll = next(s for s in upper.seen if s.name == "emapPoll")
+        assert requests[1].t < first_poll.t  # the failed request goes before the poll (EMAP-7.1.5-04)
+    finally:
+        await running.stop()

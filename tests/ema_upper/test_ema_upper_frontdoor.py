@@ -8,7 +8,16 @@ import json
 from ema_upper_peer import code_of
 
 from conformance.messages import build
-from conformance.transport.codec import CON, CONTENT_FORMAT, URI_PATH, CoapDatagram, code_text, decode, encode
+from conformance.transport.codec import (
+    BLOCK1,
+    CON,
+    CONTENT_FORMAT,
+    URI_PATH,
+    CoapDatagram,
+    code_text,
+    decode,
+    encode,
+)
 from conformance.transport.raw import raw_exchange
 
 
@@ -101,3 +110,26 @@ async def test_unrecognized_critical_option_is_4_02(upper):
         replies = await raw_exchange((host, int(port)), encode(datagram), wait=1.0)
         codes.append(code_text(decode(replies[0]).code))
     assert codes == ["4.02", "2.04"]
+
+
+async def test_format_errors_are_dropped_and_block_gaps_4_08(upper):
+    """EMAP-7.1.5-13: a payload marker without payload is ignored; EMAP-7.1.5-10: a Block1 gap is 4.08."""
+    host, port = upper.base.split("//")[1].split("/")[0].rsplit(":", 1)
+    address = (host, int(port))
+    path = ((URI_PATH, b"emap"), (URI_PATH, b"EiRegisterParty"), (CONTENT_FORMAT, b"\x32"))
+    empty = CoapDatagram(mtype=CON, code=2, mid=40, token=b"e", options=path, payload=b"")
+    assert await raw_exchange(address, encode(empty) + b"\xff", wait=0.5) == []
+    body = json.dumps({"emapQueryRegistration": {"requestID": "q-gap", "pad": "x" * 3000}}).encode()
+    codes = []
+    for number in (0, 2):
+        block = (BLOCK1, bytes([(number << 4) | 0x08 | 6]))
+        datagram = CoapDatagram(
+            mtype=CON,
+            code=2,
+            mid=41 + number,
+            token=b"g",
+            options=path + (block,),
+            payload=body[number * 1024 : (number + 1) * 1024],
+        )
+        codes.append(code_text(decode((await raw_exchange(address, encode(datagram), wait=1.0))[0]).code))
+    assert codes == ["2.31", "4.08"]

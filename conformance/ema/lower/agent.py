@@ -22,20 +22,17 @@ from conformance.messages import (
     encode,
     timefmt,
 )
-from conformance.messages import rules as message_rules
 from conformance.transport.client import CoapClient, TransportError
 from conformance.transport.params import TransmissionParams
 
-from . import stimuli
+from . import inbound, stimuli
 from .events import EventBook, Identity
-from .reporter import Refusal, Reporter, declared_offer
+from .reporter import Reporter, declared_offer
 from .requester import Requester
 from .sender import EMPTY, Outbox, Outcome, Outgoing, exchange
 from .state import Link, RequestIds
 
 log = logging.getLogger("conformance.ema.lower")
-
-UNKNOWN_VEN_ID = "unregistered"
 
 #: Step-two resource of each poll reply (Table 6.6-1).
 STEP_TWO_RESOURCE = {name: SERVICE_RESOURCE[name] for name in POLL_REPLIES}
@@ -153,6 +150,7 @@ class LowerEma:
             registration_id=registration_id, ven_id=ven_id, opt_change=opt_change or None)
         out = Outgoing("EiRegisterParty", envelope, RESPONSES_OF["emapCreatePartyRegistration"], bound=False)
         out.done = partial(self._created, envelope["emapCreatePartyRegistration"], retry)
+        self.outbox.drop_named("emapCreatePartyRegistration")  # one create waits at a time: the latest
         self.send(out, delay)
 
     def query(self) -> None:
@@ -172,6 +170,7 @@ class LowerEma:
         self.registrations += 1
         renewed = self.link is not None and request.get("registrationID") == self.link.registration_id
         self.outbox.drop_bound()
+        self.outbox.drop_named("emapCreatePartyRegistration")  # a waiting re-send is obsolete now
         self.reporter.reset(new_registration=not renewed)
         self.requester.reset(new_registration=not renewed)
         if not renewed:
@@ -218,21 +217,22 @@ class LowerEma:
 
     # L-initiated requests of the link
 
-    def request(self, resource: str, envelope: dict, done=None) -> None:
+    def request(self, resource: str, envelope: dict, done=None, failed=None) -> None:
         name = next(iter(envelope))
-        self.send(Outgoing(resource, envelope, RESPONSES_OF[name], done))
+        self.send(Outgoing(resource, envelope, RESPONSES_OF[name], done, failed=failed))
 
     def register_report(self, names: tuple[str, ...] | None = None, then=None) -> None:
         metadata = self.reporter.publish(names)
         envelope = build.register_report(self.ids("rr"), self.link.ven_id, metadata)
 
+        then = _once(then)
+
         def done(response, outcome):
             if outcome is Outcome.OK and response.response_code == "200":
                 self.reporter.withdraw_missing()
-            if then is not None:
-                then()
+            then()
 
-        self.request("EiReport", envelope, done)
+        self.request("EiReport", envelope, done, failed=then)
 
     def request_event(self, reply_limit: int | None = None, *, bootstrap: bool = False) -> None:
         link = self.link
@@ -240,16 +240,19 @@ class LowerEma:
             return
         envelope = build.request_event(self.ids("re"), link.ven_id, reply_limit)
 
+        def start_polling():
+            if bootstrap and link.pull and self.link is link and not self._polling:
+                self._polling, self._next_poll = True, time.monotonic()
+                self._wake.set()
+
         def done(response, outcome):
             if self.link is not link:
                 return
             if outcome is Outcome.OK and (response.body.get("eiResponse") or {}).get("responseCode") == "200":
                 self._follow_up(response.body, partial_set=reply_limit is not None)
-            if bootstrap and link.pull:
-                self._polling, self._next_poll = True, time.monotonic()
-                self._wake.set()
+            start_polling()
 
-        self.request("EiEvent", envelope, done)
+        self.request("EiEvent", envelope, done, failed=start_polling)
 
     def _follow_up(self, body: dict, *, partial_set: bool) -> None:
         """Evaluate the events answering `emapRequestEvent`; POST an `emapCreatedEvent` if that yields one
@@ -262,77 +265,15 @@ class LowerEma:
 
     def process(self, message: ValidMessage) -> tuple[dict, object]:
         """The response envelope to a request of the upper EMA, and an action to run once it is sent."""
-        link, body, name = self.link, message.body, message.name
-        if link is None:  # EMAP-6.2.1-03, Table 6.1-4 step 2
-            return self._not_registered(message), None
-        if name == "emapCancelPartyRegistration":
-            if body["registrationID"] != link.registration_id or body["venID"] != link.ven_id:
-                return build.canceled_party_registration(
-                    body["requestID"], body["registrationID"], body["venID"], "452",
-                    "registrationID or venID is not this link's"), None
-            reply = build.canceled_party_registration(body["requestID"], link.registration_id, link.ven_id)
-            self.end_registration()  # ends when the answer is sent (EMAP-6.2.4-04)
-            return reply, None
-        if name == "emapRequestReregistration":
-            if body["venID"] != link.ven_id:
-                return build.response("", "452", link.ven_id, f"venID {body['venID']!r} is not mine"), None
-            return build.response("", "200", link.ven_id), partial(
-                self.register, registration_id=link.registration_id, pull=link.pull,
-                opt_change=(self.config.opt_change or None))
-        if name == "emapDistributeEvent":
-            return self.events.answer(body, link), None
-        return self._report_message(message, link)
+        return inbound.answer(self, message)
 
-    def _report_message(self, message: ValidMessage, link: Link) -> tuple[dict, object]:
-        body, name = message.body, message.name
-        request_id, ven_id = body["requestID"], body["venID"]
-        try:
-            if name == "emapRegisterReport":
-                self._check_ven(ven_id, link)
-                self.requester.check_metadata_answer(body)
-                violations = [v for v in message_rules.metadata_rules(body, "U") if v.code == "454"]
-                if violations:
-                    raise Refusal("454", f"{violations[0].pointer}: {violations[0].text}")
-                self.requester.metadata_registered(body)
-                return build.registered_report(request_id, ven_id), None
-            if name == "emapCreateReport":
-                self._check_ven(ven_id, link)
-                ids = self.reporter.create(body)
-                return (build.created_report(request_id, ven_id, self.reporter.pending()),
-                        partial(self._arm_reports, ids))
-            if name == "emapUpdateReport":
-                self.requester.check_update(body)
-                self._check_ven(ven_id, link)
-                self.requester.updated(body)
-                return build.updated_report(request_id, ven_id), None
-            self._check_ven(ven_id, link)  # emapCancelReport
-            self.reporter.cancel(body)
-            self._wake.set()
-            return build.canceled_report(request_id, ven_id, self.reporter.pending()), None
-        except Refusal as refusal:
-            return _refused(name, request_id, ven_id, refusal.code, str(refusal), self.reporter.pending()), None
-
-    def _arm_reports(self, ids: list[str]) -> None:
+    def arm_reports(self, ids: list[str]) -> None:
+        """The `emapCreatedReport` for ``ids`` is being sent: their reports may follow (EMAP-6.4.3-06/-07)."""
         self.reporter.started(ids)
+        self.wake()
+
+    def wake(self) -> None:
         self._wake.set()
-
-    @staticmethod
-    def _check_ven(ven_id: str, link: Link) -> None:
-        if ven_id != link.ven_id:
-            raise Refusal("452", f"venID {ven_id!r} is not this link's")
-
-    def _not_registered(self, message: ValidMessage) -> dict:
-        """The procedure's response message with 463 (EMAP-6.2.1-03)."""
-        body, name, text = message.body, message.name, "this lower EMA is not registered"
-        if name == "emapCancelPartyRegistration":
-            return build.canceled_party_registration(body["requestID"], body["registrationID"], body["venID"],
-                                                     "463", text)
-        if name == "emapRequestReregistration":
-            return build.response("", "463", body["venID"], text)
-        if name == "emapDistributeEvent":  # venID is required here: a placeholder when L has none
-            return build.created_event(body["requestID"], self.response_ven_id(message) or UNKNOWN_VEN_ID, [],
-                                       "463", text)
-        return _refused(name, body["requestID"], body["venID"], "463", text, [])
 
     # The work loop: due requests, due reports, polls
 
@@ -379,6 +320,9 @@ class LowerEma:
             out.transmissions += 1
             outcome, response, max_age = await exchange(self.client, self.upper_uri, out, self.exchange_timeout)
             if outcome in (Outcome.FAILED, Outcome.BUSY) and out.resend():
+                if out.failed is not None:
+                    out.failed, failed = None, out.failed
+                    failed()
                 self._reschedule(out, outcome, max_age)
             elif out.done is not None:
                 out.done(response, outcome)
@@ -392,7 +336,7 @@ class LowerEma:
         """EMAP-7.1.5-03/-04/-05/-08: the identical message again, later."""
         if outcome is Outcome.BUSY:
             self.send(out, max_age)
-        elif self.link is not None and self.link.pull:
+        elif self.link is not None and self.link.pull and self._polling:
             out.at_poll = max(self._poll_round, out.released) + 1  # the next poll not yet released for
             self.outbox.add(out)
         else:
@@ -410,7 +354,7 @@ class LowerEma:
             else:
                 envelope = build.update_report(self.ids("ur"), self.link.ven_id, [report])
             out = Outgoing("EiReport", envelope, RESPONSES_OF[next(iter(envelope))])
-            out.resend = partial(lambda request_id: request_id in self.reporter.serving, serving.request_id)
+            out.resend = partial(self.reporter.is_active, serving.request_id)  # EMAP-7.1.5-03, 6.4.4-01
             self.outbox.add(out)
 
     # Pull mode (6.6)
@@ -453,12 +397,13 @@ class LowerEma:
             self._next_poll = time.monotonic()  # EMAP-6.6-05: drain; due requests go first
 
 
-def _refused(name: str, request_id: str, ven_id: str, code: str, text: str, pending: list[str]) -> dict:
-    """The report-service response message of ``name`` carrying an error code (EMAP-6.1-09)."""
-    if name == "emapRegisterReport":
-        return build.registered_report(request_id, ven_id, code, text)
-    if name == "emapCreateReport":
-        return build.created_report(request_id, ven_id, pending, code, text)
-    if name == "emapUpdateReport":
-        return build.updated_report(request_id, ven_id, code, text)
-    return build.canceled_report(request_id, ven_id, pending, code, text)
+def _once(action):
+    """``action`` (or nothing) callable any number of times, run at most once."""
+    ran = []
+
+    def run():
+        if action is not None and not ran:
+            ran.append(True)
+            action()
+
+    return run

@@ -16,10 +16,9 @@ from conformance.ema.upper import report_content
 from conformance.messages import build, timefmt
 from conformance.messages.rules import report_request_rules
 
-#: The metadata reports this lower EMA can offer, by metadata `reportName` (Table 6.4-1).
-
 
 def _offer(name: str) -> dict:
+    """The metadata report this lower EMA offers under metadata `reportName` ``name`` (Table 6.4-1)."""
     if name == "METADATA_TELEMETRY_STATUS":
         return build.metadata_report("rs-status", name, [build.report_description(
             "status-1", "x-resourceStatus", "x-notApplicable", sampling=("PT1S", "PT1H", True))])
@@ -36,8 +35,8 @@ def _offer(name: str) -> dict:
 
 MIN_PERIOD = 1.0
 """Shortest `reportBackDuration` served (EMAP-6.4.3-04 "may answer 461"): the shortest sampling period."""
-MAX_INTERVALS = 100
-"""Most intervals per periodic report, so a report stays well below the payload limit (ICS-9)."""
+MAX_INTERVALS = 10000
+"""Most intervals per periodic report (bounded memory; larger reports go block-wise, EMAP-7.1.1-04)."""
 
 OFFERABLE = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE", "METADATA_HISTORY_USAGE")
 REQUIRED = ("METADATA_TELEMETRY_STATUS", "METADATA_TELEMETRY_USAGE")  # EMAP-6.4.2-03
@@ -136,6 +135,9 @@ class Reporter:
 
     def pending(self) -> list[str]:
         return list(self.serving)
+
+    def is_active(self, request_id: str) -> bool:
+        return request_id in self.serving
 
     def _report(self, specifier_id: str) -> dict | None:
         return next((r for r in self.metadata if r["reportSpecifierID"] == specifier_id), None)

@@ -45,6 +45,8 @@ class Outgoing:
     """Called once when the procedure ends (OK or ENDED), or with FAILED when a re-send is not allowed."""
     sent: Callable[[], None] | None = None
     """Called at the first transmission."""
+    failed: Callable[[], None] | None = None
+    """Called at the first failed exchange that will be re-sent (what waits for this exchange to end goes on)."""
     resend: Callable[[], bool] = lambda: True
     """Whether a failed exchange may still be re-sent (a report only while its request is active)."""
     bound: bool = True
@@ -133,6 +135,10 @@ class Outbox:
             if out.at_poll is not None and out.at_poll <= poll_number:
                 out.at_poll, out.due, out.released, released = None, 0.0, poll_number, True
         return released
+
+    def drop_named(self, name: str) -> None:
+        """Forget the waiting requests named ``name`` (a newer one replaces them)."""
+        self._items = [o for o in self._items if o.name != name]
 
     def drop_bound(self) -> None:
         """The registration ended or was replaced: its requests are not sent any more."""

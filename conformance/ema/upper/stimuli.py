@@ -312,6 +312,8 @@ def request_report(ema: UpperEma, args: dict) -> tuple[str, str]:
     back = _seconds(args.get("reportBackDuration", 0), "reportBackDuration")
     window = _window(args.get("reportInterval"))
     rid = _get(args, "reportRequestID", str)
+    if spec_id == METADATA and r_ids:
+        raise _refused("a METADATA request names no rIDs (specifierPayload absent, EMAP-6.4.3-02)")
     if spec_id != METADATA:
         metadata = next((m for m in link.l_metadata if m["reportSpecifierID"] == spec_id), None)
         if metadata is None:

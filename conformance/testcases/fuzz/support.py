@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from conformance.fuzz import replay
 from conformance.fuzz.cases import FuzzCase
+from conformance.fuzz.machine import ProcedureModel, fuzz_sequences
 from conformance.fuzz.runner import Budget, Finding, fuzz
 from conformance.fuzz.target import UpperTarget
 from conformance.peer import LowerPeer
@@ -77,3 +78,26 @@ async def fuzz_upper(strategy, *, emap_case, emap_run, fuzz_budget, fuzz_stats, 
         history = list(target.history)[:-1]
     if finding is not None:
         raise report_finding(finding, case_id=emap_case.id, emap_run=emap_run, stats=fuzz_stats, history=history)
+
+
+async def fuzz_sequences_upper(*, emap_case, emap_run, fuzz_budget, fuzz_stats, iut, trace, timing):
+    """The body of the procedure-sequence fuzz test: the state machine, or the replay of saved steps."""
+    saved = replay.requested(emap_case.id)
+    peer = LowerPeer(trace=trace, timing=timing, iut_uri=iut.base_uri, name="fuzz-seq")
+    model = ProcedureModel(peer)
+    try:
+        await peer.start()
+        await peer.serve()
+        if saved is not None:
+            problem = await model.replay(saved.get("steps", []))
+            if problem:
+                raise Fail(f"{problem} (replayed {saved['test']})")
+            return
+        stats = fuzz_stats.target(emap_case.id)
+        found = await fuzz_sequences(model, budget_of(fuzz_budget), stats, timeout=step_timeout(timing))
+        trace.note(f"fuzz: {stats.examples} procedure steps")
+    finally:
+        await peer.stop()
+    if found is not None:
+        finding, steps = found
+        raise report_finding(finding, case_id=emap_case.id, emap_run=emap_run, stats=fuzz_stats, steps=steps)

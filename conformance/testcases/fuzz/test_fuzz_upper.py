@@ -10,7 +10,7 @@ import pytest
 
 from conformance.fuzz import strategies
 from conformance.messages import MESSAGES
-from conformance.testcases.fuzz.support import UPPER_ROLES, fuzz_upper
+from conformance.testcases.fuzz.support import UPPER_ROLES, fuzz_sequences_upper, fuzz_upper
 from conformance.testcases.marker import emap_test
 
 MESSAGE_REQUIREMENTS = ["EMAP-7.1.4-06", "EMAP-6.1-01", "EMAP-6.1-02", "EMAP-6.1-06", "EMAP-6.1-10",
@@ -42,3 +42,14 @@ async def test_fuzz_coap(group, emap_case, emap_run, fuzz, fuzz_stats, iut, trac
     """Requests with one CoAP-level change get the code of Table 7.1-3 (or are ignored), and the IUT stays alive."""
     await fuzz_upper(strategies.coap_cases(group), emap_case=emap_case, emap_run=emap_run, fuzz_budget=fuzz,
                      fuzz_stats=fuzz_stats, iut=iut, trace=trace, timing=timing, profile=profile)
+
+
+@emap_test("TC-F-SEQ", requirements=["EMAP-6.2.1-04", "EMAP-6.2.2-03", "EMAP-6.2.2-04", "EMAP-6.2.2-05",
+                                     "EMAP-6.2.3-05", "EMAP-6.2.3-06", "EMAP-6.2.3-08", "EMAP-6.2.4-04",
+                                     "EMAP-6.2.1-02", "EMAP-6.6-02", "EMAP-6.6-03", "EMAP-6.1-06"],
+           applies=UPPER_ROLES)
+async def test_fuzz_procedure_sequences(emap_case, emap_run, fuzz, fuzz_stats, iut, trace, timing, profile):
+    """Procedures in any order (register, re-register, query, cancel, events, opts, reports, polls) get the
+    answers the binding's registration model predicts, and the IUT stays alive."""
+    await fuzz_sequences_upper(emap_case=emap_case, emap_run=emap_run, fuzz_budget=fuzz, fuzz_stats=fuzz_stats,
+                               iut=iut, trace=trace, timing=timing)

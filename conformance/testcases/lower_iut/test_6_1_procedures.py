@@ -68,6 +68,7 @@ async def test_response_to_each_request(link, trace, case):
     Push: in the 2.04 response. Pull: as a step two POSTed to U's resource of the service before the next poll."""
     await link.registered()
     name, code = REQUESTS[case]
+    ven_id = link.ven_id
     sent = await link.deliver(request_of(link, case))
     if sent.pull:
         await link.next_poll()
@@ -76,9 +77,9 @@ async def test_response_to_each_request(link, trace, case):
     for violation in check(answer.message, sender="L"):
         raise fail(violation.requirement_id, f"{answer.message.name}: {violation.pointer}: {violation.text}")
     body = answer.message.body.get("eiCreatedEvent", answer.message.body)
-    if body.get("venID") != link.ven_id:
+    if body.get("venID", ven_id) != ven_id:
         raise fail("EMAP-6.2.1-06", f"{answer.message.name} carries venID {body.get('venID')!r}, the link's is "
-                                    f"{link.ven_id!r}")
+                                    f"{ven_id!r}")
 
 
 @emap_test("TC-L-6.1-02", requirements=["EMAP-6.1-03"], applies=LOWER)

@@ -239,16 +239,19 @@ async def test_reregistration_foreign_ven_id(link, trace):
         raise fail("EMAP-6.2.5-02", "the IUT re-registered after answering 452")
 
 
-@emap_test("TC-L-6.2.1-02", requirements=["EMAP-6.2.1-03"], applies=PUSH)
+@emap_test("TC-L-6.2.1-02", requirements=["EMAP-6.2.1-03", "EMAP-6.1-08"], applies=PUSH)
 async def test_unregistered_push_lower_answers_463(link, trace):
-    """A push-mode IUT without registration answers the peer's requests with their response message and 463."""
+    """A push-mode IUT without registration answers the peer's requests with their response message and 463.
+
+    463 (step 2 of Table 6.1-4) comes before 452 for a wrong vtnID (step 4)."""
     await link.registered()
     ven_id = link.ven_id
     sent = await link.deliver(B.cancel_party_registration(link.peer.ids("cp"), link.peer.link.registration_id,
                                                           ven_id))
     expect_answer(trace, sent, "EMAP-6.2.1-03", name="emapCanceledPartyRegistration")
-    for message, name in ((link.peer.distribute([B.event(link.peer.ids("ev"), target={"venID": [ven_id]})]),
-                           "emapCreatedEvent"),
+    event = B.event(link.peer.ids("ev"), target={"venID": [ven_id]})
+    for message, name in ((link.peer.distribute([event]), "emapCreatedEvent"),
+                          (link.peer.distribute([event], vtn_id=link.peer.vtn_id + "-other"), "emapCreatedEvent"),
                           (B.register_report(link.peer.ids("rr"), ven_id), "emapRegisteredReport"),
                           (B.request_reregistration(ven_id), "emapResponse")):
         probe = await link.deliver(message)

@@ -11,9 +11,10 @@ from conformance.messages.timefmt import format_duration, parse_duration, utc_no
 from conformance.testcases.marker import emap_test
 from conformance.verdict import Inconclusive
 
-from .support import LOWER, Sent, check_messages_valid, expect_answer, fail, iut_requests, polls
+from .support import LOWER, Sent, answer_to, check_messages_valid, expect_answer, fail, iut_requests, polls
 
 PERIOD_LIMIT_S = 4.0  # longest reporting period a test waits for (keeps the run short)
+QUIET_PERIOD_S = 60.0  # a reporting period no test waits for (no periodic report comes during the test)
 
 
 def lower_report(link, report_name: str) -> tuple[str, str, float, float]:
@@ -46,6 +47,11 @@ def pending_of(answer) -> list[str]:
 async def request_reports(link, trace, *requests: dict, code: str = "200", requirement: str = "EMAP-6.4.3-05"):
     """Deliver one emapCreateReport of ``requests`` and judge the answer's responseCode."""
     sent = await link.deliver(B.create_report(link.peer.ids("cr"), link.ven_id, list(requests)))
+    if code == "200":
+        refused = answer_to(trace, sent, requirement).message
+        if refused.name == "emapCreatedReport" and refused.response_code == "461":
+            raise Inconclusive("precondition: the IUT may not serve this valid report request (461, "
+                               f"EMAP-6.4.3-04): {refused.body['eiResponse'].get('responseDescription', '')}")
     return expect_answer(trace, sent, requirement, name="emapCreatedReport", code=code)
 
 
@@ -155,8 +161,9 @@ async def test_cancel_with_report_to_follow(link, trace):
     """A cancel with reportToFollow is answered 200 listing the request, then one final report within T_PROMPT."""
     await link.registered()
     specifier, r_id, low, high = lower_report(link, "METADATA_TELEMETRY_USAGE")
-    request = B.report_request(link.peer.ids("rq"), specifier, [r_id], granularity=format_duration(max(low, 1.0)),
-                               back_duration="PT1H")
+    granularity = min(max(low, QUIET_PERIOD_S / 10), high)
+    request = B.report_request(link.peer.ids("rq"), specifier, [r_id], granularity=format_duration(granularity),
+                               back_duration=format_duration(max(QUIET_PERIOD_S, granularity)))
     await request_reports(link, trace, request, requirement="EMAP-6.4.5-03")
     rrid = request["reportRequestID"]
     cancel = await link.deliver(B.cancel_report(link.peer.ids("xr"), link.ven_id, [rrid], report_to_follow=True))

@@ -88,3 +88,28 @@ async def test_partial_opt_change_keeps_answer(link, trace, profile):
         raise Inconclusive("the IUT's opt change names no resource; this test needs a non-empty eiTarget")
     again = await link.deliver(link.distribute(event))
     judge_event(trace, again, "EMAP-A-09", event_id, "200", (given,))
+
+
+@emap_test("TC-L-A-04", requirements=["EMAP-A-04"], applies=OPT_CHANGE)
+async def test_no_opt_change_when_refused_at_registration(link, trace):
+    """When the upper EMA did not accept opt change for the registration, the IUT sends no opt change."""
+    await link.registered()
+    peer = link.peer
+    peer.accept_opt_change = False
+    try:
+        before = peer.registrations
+        await link.act("create-registration", {"registrationID": peer.link.registration_id, "optChange": True})
+        if not await peer.wait_for(lambda: peer.registrations > before, link.prompt + link.exchange_timeout):
+            raise Inconclusive("precondition: the IUT did not re-register on the create-registration stimulus")
+        await link.settled()
+        if peer.link.opt_change:
+            raise RuntimeError("the peer accepted opt change although told not to")
+        event_id, given, _ = await decided_event(link, trace, opt_change_allowed=True)
+        await link.try_act("create-opt", {"eventID": event_id, "modificationNumber": 0, "optType": OTHER[given],
+                                          "optChange": True})
+        await link.observe(link.prompt)
+        if changing_opts(trace):
+            raise fail("EMAP-A-04", "emapCreateOpt with emapOptChange true although the upper EMA answered "
+                                    "emapOptChange false at registration")
+    finally:
+        peer.accept_opt_change = True

@@ -48,7 +48,8 @@ async def server(counterparts, trace, timing, seed):
     iut = counterparts.iut
     if counterparts.upper_peer is None:
         side, uri, ven_id = "U", iut.base_uri, None
-    else:
+    else:  # registered first: its messages carry the venID the IUT holds
+        await counterparts.link.registered()
         side, uri, ven_id = "L", iut.lower_uri, counterparts.upper_peer.ven_id
     if not uri:
         raise Inconclusive(f"the IUT's {'upper' if side == 'U' else 'lower'} base URI is not known (PIXIT iut)")

@@ -51,7 +51,8 @@ async def make_iut_request(requester) -> None:
 async def test_iut_requests_are_con_posts(requester, trace):
     """Every request the IUT sends is a Confirmable POST carrying exactly one valid message, without Uri-Query."""
     await make_iut_request(requester)
-    exchanges = iut_exchanges(trace)
+    # a block-wise transfer cut by the start of this test's trace cannot be judged
+    exchanges = [ex for ex in iut_exchanges(trace) if ex.request_payload is not None]
     if not exchanges:
         raise fail("EMAP-7.1.1-02", "the IUT sent no request after the stimulus")
     for exchange in exchanges:

@@ -24,7 +24,9 @@ from .support import (
     REQUESTER,
     SERVER,
     UPPER,
+    block1_gap,
     check_new_exchange,
+    coded,
     describe,
     expect_code,
     expect_diagnostic,
@@ -33,7 +35,6 @@ from .support import (
     first_faulted,
     iut_exchanges,
     iut_responses,
-    padded,
     resends_of,
     retransmission_problems,
     wait_until,
@@ -99,8 +100,8 @@ async def test_duplicate_con(server, link_or_none, seed):
     (sent again after the answer, and duplicated at once by the tap)."""
     resource, message = effectful(server)
     datagram = codec.encode(server.probe.datagram(server.path(resource), encode(message)))
-    before = link_or_none.peer.registrations if link_or_none is not None else None
     request = codec.decode(datagram)
+    before = link_or_none.peer.registrations if link_or_none is not None else None
     first, second = await server.probe.raw([datagram, datagram], wait=[server.probe.exchange_timeout,
                                                                        server.probe.timing.tolerance_s],
                                            until_answer=[True, False])
@@ -112,21 +113,30 @@ async def test_duplicate_con(server, link_or_none, seed):
         shown = "no ACK" if repeat is None else repeat.summary()
         raise fail("EMAP-7.1.5-02", f"the duplicate CON (mid 0x{request.mid:04x}) got {shown}; the original's "
                                     f"acknowledgement was {original.summary() if original else 'missing'}")
+    before = await executions(link_or_none, before)
     server.probe.tap.faults = FaultPlan(seed, [FaultRule("duplicate", direction="to-iut")])
     resource, message = effectful(server)
     sent = await server.post(resource, message)
+    server.probe.tap.faults = None
     expect_message(sent, "EMAP-7.1.5-02", f"{next(iter(message))} duplicated by the tap")
     exchange = sent.exchange
     coded_answers = [r.coap for r in exchange.responses if r.coap.is_response]
     if any((a.code, a.payload) != (coded_answers[0].code, coded_answers[0].payload) for a in coded_answers):
         raise fail("EMAP-7.1.5-02", f"the two copies of one CON got different responses; wire: {describe(exchange)}")
-    server.probe.tap.faults = None
-    if link_or_none is not None:
-        await link_or_none.observe(link_or_none.prompt + link_or_none.exchange_timeout)
-        made = link_or_none.peer.registrations - before
-        if made > 2:
-            raise fail("EMAP-7.1.5-02", f"two emapRequestReregistration exchanges, each sent twice, made the IUT "
-                                        f"re-register {made} times (at most 2)")
+    await executions(link_or_none, before)
+
+
+async def executions(link, before: int | None) -> int | None:
+    """Lower IUT: wait until the re-registration one emapRequestReregistration asks for is over and Fail when
+    the IUT re-registered more than once since ``before``; returns the new count (None for an upper IUT)."""
+    if link is None:
+        return None
+    await link.observe(link.prompt + link.exchange_timeout)
+    now = link.peer.registrations
+    if before is not None and now - before > 1:
+        raise fail("EMAP-7.1.5-02", f"one emapRequestReregistration sent twice with one Message ID made the IUT "
+                                    f"re-register {now - before} times")
+    return now
 
 
 def effectful(server) -> tuple[str, dict]:
@@ -144,18 +154,6 @@ def acknowledgement(replies: list[bytes], mid: int) -> codec.CoapDatagram | None
         except codec.CodecError:
             continue
         if dg.mtype == codec.ACK and dg.mid == mid:
-            return dg
-    return None
-
-
-def coded(replies: list[bytes]) -> codec.CoapDatagram | None:
-    """The first reply carrying a response code."""
-    for data in replies:
-        try:
-            dg = codec.decode(data)
-        except codec.CodecError:
-            continue
-        if dg.is_response:
             return dg
     return None
 
@@ -328,21 +326,13 @@ async def test_burst_answers(server, trace):
 @emap_test("TC-T-7.1.5-10", requirements=["EMAP-7.1.5-10"], applies=SERVER)
 async def test_incomplete_block1_408(server):
     """An incomplete Block1 sequence (block 2 after block 0) gets 4.08."""
-    resource, message = server.harmless()
-    body = padded(message, 3000)
-    probe = server.probe
-    token = probe.next_token()
-    blocks = [probe.datagram(server.path(resource), body[num * 1024:(num + 1) * 1024], token=token,
-                             options=((codec.BLOCK1, codec.block_bytes(num, num < 2, 6)),)) for num in (0, 2)]
-    first, second = await probe.raw([codec.encode(b) for b in blocks], wait=probe.exchange_timeout)
-    answer = coded(first)
-    if answer is None or answer.code_text != "2.31":
-        raise Inconclusive(f"precondition: block 0 was answered {answer.code_text if answer else 'nothing'}, "
+    first, second = await block1_gap(server)
+    if first is None or first.code_text != "2.31":
+        raise Inconclusive(f"precondition: block 0 was answered {first.code_text if first else 'nothing'}, "
                            f"not 2.31 Continue")
-    answer = coded(second)
-    if answer is None or answer.code_text != "4.08":
+    if second is None or second.code_text != "4.08":
         raise fail("EMAP-7.1.5-10", f"Block1 block 2 without block 1 was answered "
-                                    f"{answer.code_text if answer else 'nothing'}, expected 4.08")
+                                    f"{second.code_text if second else 'nothing'}, expected 4.08")
 
 
 def timestamps(value, found: list[str]) -> list[str]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from conformance.messages import build as B
 from conformance.messages import encode
 from conformance.testcases.marker import emap_test
-from conformance.transport import codec
 
 from .support import (
     SERVER,
     audit_codes,
     audit_messages_only_in_204,
+    block1_gap,
     describe,
     expect_code,
     expect_message,
@@ -38,18 +38,11 @@ async def provoke_rows(server, limit: int) -> None:
     for code, what, args in rows:
         path = args.pop("path", server.path(resource))
         expect_code(await server.probe.request(path, **args), code, "EMAP-7.1.6-01", what)
-    probe = server.probe
-    body = padded(server.harmless()[1], 2500)
-    token = probe.next_token()
-    blocks = [probe.datagram(server.path(resource), body[num * 1024:(num + 1) * 1024], token=token,
-                             options=((codec.BLOCK1, codec.block_bytes(num, True, 6)),)) for num in (0, 2)]
-    replies = await probe.raw([codec.encode(b) for b in blocks], wait=probe.exchange_timeout)
-    for (code, what), got in zip((("2.31", "Block1 block 0 of more"), ("4.08", "Block1 block 2 without block 1")),
-                                 replies, strict=True):
-        answers = [codec.decode(r) for r in got]
-        coded = [a for a in answers if a.is_response]
-        if not coded or coded[0].code_text != code:
-            raise fail("EMAP-7.1.6-01", f"{what}: expected {code}, got {coded[0].code_text if coded else 'nothing'}")
+    answers = await block1_gap(server)
+    for (code, what), answer in zip((("2.31", "Block1 block 0 of more"), ("4.08", "Block1 block 2 without "
+                                                                                   "block 1")), answers, strict=True):
+        if answer is None or answer.code_text != code:
+            raise fail("EMAP-7.1.6-01", f"{what}: expected {code}, got {answer.code_text if answer else 'nothing'}")
 
 
 @emap_test("TC-T-7.1.6-01", requirements=["EMAP-7.1.6-01"], applies=SERVER)

@@ -15,6 +15,9 @@ from conformance.verdict import Fail, Inconclusive
 
 UPPER_ROLES = 'role in ("upper", "intermediate")'
 OPT_CHANGE = f"{UPPER_ROLES} and opt_change"
+#: U offers telemetry reports (ICS-8), so a lower EMA can request reports from it.
+U_REPORTER = (f'{UPPER_ROLES} and ("METADATA_TELEMETRY_STATUS" in metadata_reports '
+              'or "METADATA_TELEMETRY_USAGE" in metadata_reports)')
 
 
 def flip_case(value: str) -> str:
@@ -148,9 +151,14 @@ def sender_is_upper(name: str) -> bool:
     return "U" in MESSAGES[name].senders
 
 
+def _upper(args: dict | None) -> dict:
+    """Stimulus args for the IUT's upper role (an intermediate IUT needs ``role``; others ignore it)."""
+    return {"role": "upper", **(args or {})}
+
+
 async def act(stimulus, action: str, args: dict | None = None) -> None:
     """Make the IUT start a procedure; not possible or refused -> Inconclusive (the test needs it)."""
-    outcome = await stimulus.stimulate(action, args or {})
+    outcome = await stimulus.stimulate(action, _upper(args))
     if outcome.status == "accepted":
         return
     if outcome.status in ("unavailable", "unsupported", "refused"):
@@ -214,7 +222,7 @@ def generated_at(record):
 
 async def try_act(stimulus, action: str, args: dict) -> bool:
     """Like ``act`` but a refused or unsupported stimulus only returns False (an optional part of a test)."""
-    outcome = await stimulus.stimulate(action, args)
+    outcome = await stimulus.stimulate(action, _upper(args))
     if outcome.status == "error":
         raise RuntimeError(f"stimulus {action} failed: {outcome.detail}")
     return outcome.status == "accepted"

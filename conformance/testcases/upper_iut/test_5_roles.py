@@ -75,8 +75,9 @@ async def test_push_and_pull_concurrently(lower, trace):
 
 
 @emap_test("TC-U-5-03", requirements=["EMAP-5-04"], applies=UPPER_ROLES)
-async def test_one_vtn_id(lower, trace, stimulus):
-    """U uses one non-empty vtnID, identical in every message carrying vtnID, towards two lower EMAs."""
+async def test_one_vtn_id(lower, trace, stimulus, profile):
+    """U uses one non-empty vtnID, identical in every message carrying vtnID, towards two lower EMAs (the
+    declared one, PIXIT vtn_id, when given)."""
     unregistered = await lower(register=False, name="unregistered")
     await unregistered.query(with_ven_id=False)
     for pull in (True, False):
@@ -88,6 +89,9 @@ async def test_one_vtn_id(lower, trace, stimulus):
     distinct = {vtn for _, vtn in values}
     if len(distinct) != 1 or "" in distinct:
         raise fail("EMAP-5-04", f"U sent vtnIDs {sorted(values)}; expected one non-empty value")
+    declared = profile.pixit["vtn_id"]
+    if declared and distinct != {declared}:
+        raise fail("EMAP-5-04", f"U sent vtnID {distinct.pop()!r}; the declared vtnID (PIXIT) is {declared!r}")
 
 
 @emap_test("TC-U-5-04", requirements=["EMAP-5-05"], applies=UPPER_ROLES)

@@ -44,11 +44,12 @@ async def _create(peer, stimulus, **args) -> str:
     return event_id
 
 
-async def _distribution(peer, requirement: str):
-    """The next emapDistributeEvent U sends ``peer`` within T_PROMPT (pull: polled; push: POSTed); else Fail."""
-    message = await peer.receive(DISTRIBUTE, timeout=peer.prompt)
+async def _distribution(peer):
+    """The next emapDistributeEvent U sends ``peer`` (pull: polled; push: POSTed). Its timing is judged by
+    TC-U-6.3.2-01 only: here a generous wait, and Inconclusive when none comes."""
+    message = await peer.receive(DISTRIBUTE, timeout=2 * peer.prompt)
     if message is None:
-        raise fail(requirement, f"no emapDistributeEvent reached {peer.name} within {peer.prompt:.1f} s")
+        raise Inconclusive(f"no emapDistributeEvent reached {peer.name} within {2 * peer.prompt:.1f} s")
     return message
 
 
@@ -92,7 +93,7 @@ async def test_modification_number(lower, trace, stimulus):
     for expected, (action, args) in enumerate(steps):
         if args is not None:
             await act(stimulus, action, args)
-        event = _event(await _distribution(peer, "EMAP-6.3.1-02"), event_id)
+        event = _event(await _distribution(peer), event_id)
         number = None if event is None else event["eiEvent"]["eventDescriptor"]["modificationNumber"]
         if number != expected:
             raise fail("EMAP-6.3.1-02", f"after {action} the event's modificationNumber is {number}, "
@@ -252,7 +253,7 @@ async def test_ei_response_only_when_answering(lower, trace, stimulus):
     for pull in (True, False):
         peer = await lower(pull=pull, name="pull" if pull else "push")
         await _create(peer, stimulus)
-        await _distribution(peer, "EMAP-6.3.2-04")
+        await _distribution(peer)
         await peer.request_event()
     for exchange in trace.exchanges():
         request = exchange.request_message

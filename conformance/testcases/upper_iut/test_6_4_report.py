@@ -10,6 +10,7 @@ from conformance.messages.rules import data_report_rules, metadata_rules
 from conformance.messages.timefmt import format_duration, parse_datetime, parse_duration, utc_now
 from conformance.testcases.marker import emap_test
 from conformance.testcases.upper_iut.support import (
+    U_REPORTER,
     UPPER_ROLES,
     act,
     answer_of,
@@ -88,7 +89,7 @@ def _created_at(trace, peer, report_request_id: str):
     raise RuntimeError(f"no emapCreatedReport for {report_request_id} in the trace")
 
 
-@emap_test("TC-U-6.4.1-01", requirements=["EMAP-6.4.1-02", "EMAP-6.4.1-03"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.1-01", requirements=["EMAP-6.4.1-02", "EMAP-6.4.1-03"], applies=U_REPORTER)
 async def test_pending_reports(lower, trace):
     """emapPendingReports lists exactly L's requests active at U: new ones are listed, a one-shot request whose
     report was sent is not, a cancelled one is not."""
@@ -187,15 +188,17 @@ async def test_metadata_request(lower, trace):
     peer = await lower(pull=False)
     report_request_id = peer.ids("rq-meta")
     await _request(peer, trace, "EMAP-6.4.2-06", B.report_request(report_request_id, "METADATA"))
-    answer = await peer.receive("emapRegisterReport", timeout=peer.prompt)
-    if answer is None or answer.body.get("reportRequestID") != report_request_id:
-        shown = "nothing" if answer is None else f"reportRequestID {answer.body.get('reportRequestID')!r}"
-        raise fail("EMAP-6.4.2-06", f"the METADATA request {report_request_id!r} was answered with {shown}")
+    answer = await peer.receive("emapRegisterReport", timeout=2 * peer.prompt)
+    if answer is None:
+        raise Inconclusive(f"no emapRegisterReport followed the METADATA request {report_request_id!r}")
+    if answer.body.get("reportRequestID") != report_request_id:
+        raise fail("EMAP-6.4.2-06", f"the emapRegisterReport answering METADATA request {report_request_id!r} "
+                                    f"carries reportRequestID {answer.body.get('reportRequestID')!r}")
     expect_answer(trace, await peer.register_report(report_request_id=peer.ids("rq-unknown")), "EMAP-6.4.2-06",
                   name="emapRegisteredReport", code="452")
 
 
-@emap_test("TC-U-6.4.3-01", requirements=["EMAP-6.4.3-02"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-01", requirements=["EMAP-6.4.3-02"], applies=U_REPORTER)
 async def test_report_request_454(lower, trace):
     """reportRequestID "0", repeated or reused, missing or extra specifierPayload, a readingType other than
     x-notApplicable, and zero-only constraints of HISTORY reports are answered 454."""
@@ -227,13 +230,17 @@ async def test_report_request_454(lower, trace):
 async def test_report_request_452(lower, trace):
     """An unknown or case-flipped reportSpecifierID, and an rID not in the named report, are answered 452."""
     peer = await lower()
-    spec, r_ids, _ = _offered(trace, peer, "METADATA_TELEMETRY_")
-    for specifier, rids in ((peer.ids("rs-unknown"), r_ids[:1]), (flip_case(spec), r_ids[:1]),
-                            (spec, [peer.ids("r-unknown")]), (spec, [flip_case(r_ids[0])])):
+    cases = [(peer.ids("rs-unknown"), [peer.ids("r")])]
+    offered = upper_metadata(trace, peer.ven_id)
+    if offered:
+        spec = offered[0]["reportSpecifierID"]
+        r_id = offered[0]["emapReportDescription"][0]["rID"]
+        cases += [(flip_case(spec), [r_id]), (spec, [peer.ids("r-unknown")]), (spec, [flip_case(r_id)])]
+    for specifier, rids in cases:
         await _request(peer, trace, "EMAP-6.4.3-03", B.report_request(peer.ids("rq"), specifier, rids), code="452")
 
 
-@emap_test("TC-U-6.4.3-03", requirements=["EMAP-6.4.3-04"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-03", requirements=["EMAP-6.4.3-04"], applies=U_REPORTER)
 async def test_report_request_461(lower, trace):
     """A granularity outside the sampling range, and a periodic METADATA request, are answered 461."""
     peer = await lower()
@@ -248,7 +255,7 @@ async def test_report_request_461(lower, trace):
                    B.report_request(peer.ids("rq"), "METADATA", back_duration="PT10S"), code="461")
 
 
-@emap_test("TC-U-6.4.3-04", requirements=["EMAP-6.4.3-05"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-04", requirements=["EMAP-6.4.3-05"], applies=U_REPORTER)
 async def test_report_requests_all_or_nothing(lower, trace):
     """A create-report with a good and a bad request creates nothing; the code follows 452, 454, 461 over all
     requests of the message."""
@@ -268,7 +275,7 @@ async def test_report_requests_all_or_nothing(lower, trace):
         raise fail("EMAP-6.4.3-05", f"request {good!r} of a rejected emapCreateReport was created")
 
 
-@emap_test("TC-U-6.4.3-05", requirements=["EMAP-6.4.3-06"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-05", requirements=["EMAP-6.4.3-06"], applies=U_REPORTER)
 async def test_one_shot_report(lower, trace):
     """A one-shot request gets exactly one report within T_PROMPT of the emapCreatedReport, then ends."""
     peer = await lower(pull=False)
@@ -283,7 +290,7 @@ async def test_one_shot_report(lower, trace):
         raise fail("EMAP-6.4.3-06", f"one-shot request {one_shot!r} got {len(reports)} reports")
 
 
-@emap_test("TC-U-6.4.3-06", requirements=["EMAP-6.4.3-07"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-06", requirements=["EMAP-6.4.3-07"], applies=U_REPORTER)
 async def test_periodic_reports(lower, trace):
     """A periodic request gets its k-th report between S + k*B and S + k*B + T_PROMPT."""
     peer = await lower(pull=False)
@@ -307,7 +314,7 @@ async def test_periodic_reports(lower, trace):
                                         f"due between {k * PERIOD_S:g} s and {k * PERIOD_S + peer.prompt:g} s")
 
 
-@emap_test("TC-U-6.4.3-07", requirements=["EMAP-6.4.3-08"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.3-07", requirements=["EMAP-6.4.3-08"], applies=U_REPORTER)
 async def test_concurrent_requests(lower, trace):
     """Two concurrent one-shot requests for the same metadata are each served with their own report."""
     peer = await lower(pull=False)
@@ -316,12 +323,12 @@ async def test_concurrent_requests(lower, trace):
     await _request(peer, trace, "EMAP-6.4.3-08", B.report_request(first, spec, r_ids[:1]))
     await _request(peer, trace, "EMAP-6.4.3-08", B.report_request(second, spec, r_ids[:1]))
     for report_request_id in (first, second):
-        if not await _await_reports(peer, trace, report_request_id, 1, peer.prompt):
+        if not await _await_reports(peer, trace, report_request_id, 1, 2 * peer.prompt):
             raise fail("EMAP-6.4.3-08", f"request {report_request_id!r} got no report while another request for "
                                         "the same metadata was served")
 
 
-@emap_test("TC-U-6.4.4-01", requirements=["EMAP-6.4.4-01"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.4-01", requirements=["EMAP-6.4.4-01"], applies=U_REPORTER)
 async def test_no_report_after_cancel(lower, trace):
     """After a periodic request is cancelled (no final report) U sends no report for it."""
     peer = await lower(pull=False)
@@ -357,7 +364,7 @@ async def _reported(lower, trace, requirement: str) -> tuple:
     return peer, {r["reportRequestID"]: r for r in requests}, one_shot, periodic
 
 
-@emap_test("TC-U-6.4.4-02", requirements=["EMAP-6.4.4-02", "EMAP-6.4.4-03"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.4-02", requirements=["EMAP-6.4.4-02", "EMAP-6.4.4-03"], applies=U_REPORTER)
 async def test_data_report_content(lower, trace):
     """Data reports carry the request's IDs, the metadata reportName without METADATA_, ordered intervals, a
     payload for every rID, in the payload member of the report kind."""
@@ -373,7 +380,7 @@ async def test_data_report_content(lower, trace):
                                         f"{found[0].text}")
 
 
-@emap_test("TC-U-6.4.4-04", requirements=["EMAP-6.4.4-05"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.4-04", requirements=["EMAP-6.4.4-05"], applies=U_REPORTER)
 async def test_report_intervals(lower, trace):
     """One-shot report: one sample ending at generation; k-th periodic report: B/granularity intervals of
     length granularity ending at S + k*B."""
@@ -429,12 +436,16 @@ async def test_requester_checks_reports(lower, trace, stimulus):
 async def test_cancel_unknown_request_452(lower, trace):
     """A cancel naming a request that is not active is answered 452 and cancels none of the named requests."""
     peer = await lower(pull=False)
+    expect_answer(trace, await peer.cancel_report([peer.ids("rq-unknown")]), "EMAP-6.4.5-02",
+                  name="emapCanceledReport", code="452")
+    if not any(r.get("reportName", "").startswith("METADATA_TELEMETRY_") for r in upper_metadata(trace, peer.ven_id)):
+        return  # U serves no requests (ICS-8): the unknown-ID case is all there is to check
     spec, r_ids, rate = _offered(trace, peer, "METADATA_TELEMETRY_")
     periodic = peer.ids("rq")
     await _request(peer, trace, "EMAP-6.4.5-02", B.report_request(periodic, spec, r_ids[:1],
                                                                    granularity=_periodic_granularity(rate),
                                                                    back_duration=PERIOD_S))
-    for names in ([peer.ids("rq-unknown")], [periodic, peer.ids("rq-unknown")], [flip_case(periodic)]):
+    for names in ([periodic, peer.ids("rq-unknown")], [flip_case(periodic)]):
         expect_answer(trace, await peer.cancel_report(names), "EMAP-6.4.5-02", name="emapCanceledReport",
                       code="452")
     canceled = expect_answer(trace, await peer.cancel_report([periodic]), "EMAP-6.4.5-02",
@@ -444,7 +455,7 @@ async def test_cancel_unknown_request_452(lower, trace):
                                     f"{canceled.response_code}: the request was cancelled by a rejected cancel")
 
 
-@emap_test("TC-U-6.4.5-02", requirements=["EMAP-6.4.5-03"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.5-02", requirements=["EMAP-6.4.5-03"], applies=U_REPORTER)
 async def test_cancel_report(lower, trace):
     """A cancel is answered 200: without reportToFollow the request leaves emapPendingReports at once; with it
     the request stays listed and its final report comes within T_PROMPT."""
@@ -473,7 +484,7 @@ async def test_cancel_report(lower, trace):
                                     "emapCanceledReport")
 
 
-@emap_test("TC-U-6.4.6-01", requirements=["EMAP-6.4.6-01"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.6-01", requirements=["EMAP-6.4.6-01"], applies=U_REPORTER)
 async def test_report_messages_conform(lower, trace):
     """Every Report-service message U sends (metadata, answers, reports, errors) conforms to its schema."""
     peer, _, _, _ = await _reported(lower, trace, "EMAP-6.4.6-01")
@@ -510,7 +521,7 @@ async def test_upper_requests_from_lower_metadata(lower, trace, stimulus):
                                         f"{sorted(r_ids)}, not in L's metadata {offered}")
 
 
-@emap_test("TC-U-6.4.2-05", requirements=["EMAP-6.4.2-01", "EMAP-6.4.2-05", "EMAP-6.4.3-03"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.4.2-05", requirements=["EMAP-6.4.2-01", "EMAP-6.4.2-05", "EMAP-6.4.3-03"], applies=U_REPORTER)
 async def test_upper_metadata_replaced(lower, trace, stimulus):
     """When U registers new metadata, it replaces the old at U: a request for a report U no longer offers is
     answered 452."""

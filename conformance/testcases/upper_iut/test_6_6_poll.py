@@ -8,6 +8,7 @@ from conformance.messages import build as B
 from conformance.messages import validate
 from conformance.testcases.marker import emap_test
 from conformance.testcases.upper_iut.support import (
+    U_REPORTER,
     UPPER_ROLES,
     act,
     answer_of,
@@ -28,11 +29,12 @@ def _replies_after(trace, ven_id: str, t: float) -> list:
     return [(ex, m) for ex, m in poll_replies(trace, ven_id) if ex.request.t > t]
 
 
-async def _delivered(peer, trace, name: str, requirement: str):
-    """Poll until ``name`` arrives (within T_PROMPT); Fail if it never comes as a poll reply."""
-    message = await peer.receive(name, timeout=peer.prompt, answer=False)
+async def _delivered(peer, name: str):
+    """Poll until ``name`` arrives. Whether U queued it in time is the business of the procedure's own tests:
+    here a generous wait, and Inconclusive when it never comes."""
+    message = await peer.receive(name, timeout=2 * peer.prompt, answer=False)
     if message is None:
-        raise fail(requirement, f"no {name} was delivered as a poll reply within {peer.prompt:.1f} s")
+        raise Inconclusive(f"no {name} was delivered within {2 * peer.prompt:.1f} s of the accepted stimulus")
     return message
 
 
@@ -53,7 +55,7 @@ async def test_queue_is_fifo_one_per_poll(lower, trace, stimulus):
         raise fail("EMAP-6.6-01", f"poll replies were {got}; queue order requires {expected}")
 
 
-@emap_test("TC-U-6.6-02", requirements=["EMAP-6.6-02"], applies=UPPER_ROLES)
+@emap_test("TC-U-6.6-02", requirements=["EMAP-6.6-02", "EMAP-6.1-02"], applies=UPPER_ROLES)
 async def test_empty_queue_reply(lower, trace):
     """R0: with an empty queue a poll is answered emapResponse 200 with requestID "" and the poller's venID."""
     peer = await lower(pull=True)
@@ -75,27 +77,33 @@ async def test_replies_r1_r2_r3(lower, trace, stimulus):
         peer = await lower(pull=True, name=name)
         args = {"venID": peer.ven_id, **{k: peer.ids("ev") for k in extra}}
         await act(stimulus, action, args)
-        message = await _delivered(peer, trace, name, "EMAP-6.6-02")
+        message = await _delivered(peer, name)
         await peer.step_two(message)
 
 
 @emap_test("TC-U-6.6-04", requirements=["EMAP-6.6-02"], applies=UPPER_ROLES)
-async def test_replies_r5_r6_r7(lower, trace, stimulus):
-    """R5 (report request), R7 (report cancel) and R6 (report from U) are each delivered as a poll reply."""
+async def test_replies_r5_r7(lower, trace, stimulus):
+    """R5 (report request) and R7 (report cancel) are each delivered as a poll reply."""
     peer = await lower(pull=True)
     if answer_of(trace, await peer.register_report(), "EMAP-6.6-02").response_code != "200":
         raise Inconclusive("precondition: the lower EMA's metadata was not accepted")
     await act(stimulus, "request-report", lower_status_request(peer))
-    request = await _delivered(peer, trace, "emapCreateReport", "EMAP-6.6-02")
+    request = await _delivered(peer, "emapCreateReport")
     await peer.step_two(request)
     report_request_id = request.body["emapReportRequest"][0]["reportRequestID"]
     await act(stimulus, "cancel-report", {"venID": peer.ven_id, "reportRequestID": report_request_id})
-    await peer.step_two(await _delivered(peer, trace, "emapCancelReport", "EMAP-6.6-02"))
+    await peer.step_two(await _delivered(peer, "emapCancelReport"))
+
+
+@emap_test("TC-U-6.6-07", requirements=["EMAP-6.6-02"], applies=U_REPORTER)
+async def test_reply_r6(lower, trace):
+    """R6 (a report from U, answering L's one-shot request) is delivered as a poll reply."""
+    peer = await lower(pull=True)
     specifier, r_id, _ = telemetry_target(trace, peer.ven_id)
     posted = await peer.create_report([B.report_request(peer.ids("rq"), specifier, [r_id])])
     if answer_of(trace, posted, "EMAP-6.6-02").response_code != "200":
         raise Inconclusive(f"precondition: one-shot request on {specifier} was not accepted")
-    await peer.step_two(await _delivered(peer, trace, "emapUpdateReport", "EMAP-6.6-02"))
+    await peer.step_two(await _delivered(peer, "emapUpdateReport"))
 
 
 @emap_test("TC-U-6.6-05", requirements=["EMAP-6.6-03"], applies=UPPER_ROLES)
