@@ -9,9 +9,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from conformance.security.credentials import PskTable
 from conformance.transport.params import TransmissionParams
 
 DEFAULT_PORT = 5683
+DEFAULT_PORTS = {"coap": 5683, "coaps": 5684}  # EMAP-7.1.1-01, Table 8-1
 DEFAULT_BIND = "coap://127.0.0.1:5683/emap"
 DEFAULT_LOWER_PATH = ("emapl",)
 DEFAULT_CONTROL = "coap://127.0.0.1:0"
@@ -24,22 +26,23 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A CoAP endpoint plus a base path (EMAP-7.1.3-01)."""
+    """A CoAP endpoint plus a base path (EMAP-7.1.3-01); scheme ``coaps`` = DTLS-PSK (clause 8)."""
 
     host: str
     port: int
     path: tuple[str, ...] = ()
+    scheme: str = "coap"
 
     @classmethod
     def parse(cls, uri: str, option: str, *, need_path: bool) -> Endpoint:
-        """Parse ``coap://host[:port][/base/path]``; raises ConfigError naming ``option``."""
+        """Parse ``coap[s]://host[:port][/base/path]``; raises ConfigError naming ``option``."""
         try:
             parts = urlsplit(uri)
             port = parts.port
         except ValueError as exc:
             raise ConfigError(f"{option}: {uri!r} is not a URI ({exc})") from None
-        if parts.scheme != "coap":
-            raise ConfigError(f"{option}: {uri!r} must use the coap scheme (NoSec)")
+        if parts.scheme not in DEFAULT_PORTS:
+            raise ConfigError(f"{option}: {uri!r} must use the coap (NoSec) or coaps (DTLS-PSK) scheme")
         if not parts.hostname:
             raise ConfigError(f"{option}: {uri!r} has no host")
         if parts.query or parts.fragment:
@@ -49,13 +52,18 @@ class Endpoint:
             raise ConfigError(f"{option}: {uri!r} has an empty path segment or a trailing '/'")
         if need_path and not path:
             raise ConfigError(f"{option}: {uri!r} needs a base path (e.g. /emap)")
-        return cls(parts.hostname, DEFAULT_PORT if port is None else port, path)
+        return cls(parts.hostname, DEFAULT_PORTS[parts.scheme] if port is None else port, path, parts.scheme)
+
+    @property
+    def secured(self) -> bool:
+        """True when this endpoint is served with DTLS-PSK (clause 8)."""
+        return self.scheme == "coaps"
 
     def uri(self, port: int | None = None) -> str:
         """The URI of this endpoint and base path, with ``port`` replacing the configured one (port 0)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         tail = "".join("/" + seg for seg in self.path)
-        return f"coap://{host}:{self.port if port is None else port}{tail}"
+        return f"{self.scheme}://{host}:{self.port if port is None else port}{tail}"
 
 
 @dataclass
@@ -92,6 +100,10 @@ class EmaConfig:
     market_contexts: tuple[str, ...] = ()
     longest_poll_period: float | None = None
     log_level: str = "INFO"
+    # Clause 8 (ICS-4): PSK per identity (own and peers'); the upper EMA's vtnID a push-mode lower EMA accepts
+    # as DTLS client identity before it is registered.
+    psk: PskTable = field(default_factory=PskTable)
+    upper_vtn_id: str | None = None
     # Bounds (documented in docs/sample-ema.md).
     cache_entries: int = 1024
     queue_limit: int = 256
@@ -157,3 +169,26 @@ class EmaConfig:
             raise ConfigError("--upper: required for the lower and intermediate roles")
         if self.upper is not None:
             Endpoint.parse(self.upper, "--upper", need_path=True)
+        self._validate_security()
+
+    @property
+    def upper_secured(self) -> bool:
+        """True when the link to the upper EMA uses DTLS-PSK (``--upper coaps://...``)."""
+        return self.upper is not None and self.upper.startswith("coaps:")
+
+    def _validate_security(self) -> None:
+        """Clause 8: credentials for every secured link, one profile per link (EMAP-8-02, EMAP-8-04)."""
+        serving_lower = self.role in ("lower", "intermediate") and self.mode == "push"
+        if self.role != "lower" and self.bind.secured and not self.psk:
+            raise ConfigError("--psk: a coaps --bind needs the PSK of at least one lower EMA")
+        if not self.upper_secured:
+            if serving_lower and self.lower_endpoint.secured:
+                raise ConfigError("--upper: a coaps lower endpoint needs a coaps --upper (EMAP-8-02)")
+            return
+        if self.ven_id is None or self.ven_id not in self.psk:
+            raise ConfigError("--ven-id: a coaps --upper needs --ven-id and its --psk (EMAP-8-04)")
+        if serving_lower:
+            if not self.lower_endpoint.secured:
+                raise ConfigError("--bind: a push-mode lower EMA of a coaps --upper serves coaps (EMAP-8-02)")
+            if self.upper_vtn_id is None or self.upper_vtn_id not in self.psk:
+                raise ConfigError("--upper-vtn-id: push mode over coaps needs it and its --psk (EMAP-8-07)")

@@ -4,7 +4,7 @@ Order for every request (EMAP-7.1.4-05, 7.1.6): unrecognized critical options (4
 path (4.04, EMAP-7.1.3-03), method (4.05, EMAP-7.1.4-01), payload limit (4.13 with Size1, EMAP-7.1.5-10; at
 once when the first Block1 announces too much in Size1), Block1 assembly (2.31 / 4.08), the cached-repeat
 lookup (EMAP-7.1.5-07), Content-Format (4.15, EMAP-7.1.4-02), Accept (4.06, EMAP-7.1.4-03), schema (4.00 with
-diagnostic, EMAP-7.1.4-06), then step 1 of Table 6.1-4 (459 in ``emapResponse``, EMAP-7.1.3-05) and the role.
+diagnostic, EMAP-7.1.4-06), the clause-8 answers 4.01/4.03 (``security.py``), then step 1 of Table 6.1-4 (459 in ``emapResponse``, EMAP-7.1.3-05) and the role.
 Uri-Query options are ignored (EMAP-7.1.3-04). Any unexpected failure is answered 5.00 with a diagnostic text
 (EMAP-7.1.5-14); no 2.05 is ever sent (EMAP-7.1.4-04).
 
@@ -12,7 +12,8 @@ The front door is its own aiocoap site (not `transport.CoapServer`) so that it c
 every Block1 block before storing it: a block sequence can never grow past the limit in memory.
 
 The cached-repeat lookup sits after the transport-level steps because it needs the whole payload to compare
-JSON values; a message that was processed before always passed them, so the order of answers is unchanged."""
+JSON values; a message that was processed before always passed them, so the order of answers is unchanged.
+Under DTLS-PSK the cache key includes the authenticated identity: a repeat is one from the same peer."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from aiocoap.blockwise import Block1Spool, Block2Cache
 
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.role import Role
+from conformance.ema.security import SecurityGuard
 from conformance.messages import (
     LOWER_RESOURCES,
     RESOURCES,
@@ -40,8 +42,9 @@ from conformance.messages import (
     encode,
     validate,
 )
+from conformance.security.dtls import authenticated_identity
 from conformance.transport import codec
-from conformance.transport.server import bound_port
+from conformance.transport.server import bound_port, create_dtls_server_context
 
 log = logging.getLogger("conformance.ema.frontdoor")
 
@@ -123,9 +126,12 @@ class _Route:
 class FrontDoor(aiocoap.interfaces.Resource):
     """aiocoap server site for all routes of one endpoint."""
 
-    def __init__(self, routes: dict[tuple[str, ...], Role], config: EmaConfig) -> None:
+    def __init__(
+        self, routes: dict[tuple[str, ...], Role], config: EmaConfig, guard: SecurityGuard | None = None
+    ) -> None:
         super().__init__()
         self.config = config
+        self.guard = guard or SecurityGuard(config)
         self.routes = [_Route(base, role) for base, role in routes.items()]
         self.cache = RepeatCache(config.cache_entries, config.exchange_lifetime)
         self._spool = Block1Spool()
@@ -230,9 +236,10 @@ class FrontDoor(aiocoap.interfaces.Resource):
         remote = request.remote.hostinfo
         where = _path_text(route.base + (resource,))
         message, error = _parse(request)
+        identity = authenticated_identity(request.remote)
         key = None
         if message is not None and message.request_id:  # EMAP-7.1.5-07, before the checks below
-            key = (route.base, resource, route.role.peer_key(message, remote), message.request_id)
+            key = (route.base, resource, route.role.peer_key(message, remote), message.request_id, identity)
             hit, reply = self.cache.lookup(key, message.envelope)
             if hit:
                 log.info("POST %s from %s: cached repeat of %s", where, remote, message.request_id)
@@ -244,6 +251,10 @@ class FrontDoor(aiocoap.interfaces.Resource):
         if message is None:
             log.info("POST %s from %s: 4.00 %s", where, remote, error)
             return diagnostic(Code.BAD_REQUEST, str(error))
+        refusal, message = self.guard.check(route.role, message, identity)  # clause 8: 4.01, 4.03
+        if refusal is not None:
+            log.info("POST %s from %s: %s", where, remote, refusal.payload.decode("utf-8"))
+            return refusal
         reply = await self._dispatch(route, resource, message, remote)
         if key is not None:
             self.cache.store(key, message.envelope, reply)
@@ -287,9 +298,16 @@ def _path_text(path) -> str:
     return "/" + "/".join(path)
 
 
-async def serve_site(site: aiocoap.interfaces.Resource, endpoint: Endpoint) -> tuple[aiocoap.Context, int]:
+async def serve_site(
+    site: aiocoap.interfaces.Resource, endpoint: Endpoint, psk_table=None
+) -> tuple[aiocoap.Context, int]:
     """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``.
-    Datagrams that are not valid CoAP messages are dropped (`drop_malformed`)."""
+    Datagrams that are not valid CoAP messages are dropped (`drop_malformed`). A ``coaps`` endpoint is served
+    with DTLS-PSK at its port and plain CoAP one port below (whose requests the guard answers 4.01)."""
+    if endpoint.secured:
+        ctx, port = await create_dtls_server_context(site, (endpoint.host, endpoint.port), psk_table)
+        drop_malformed(ctx)
+        return ctx, port
     ctx = await aiocoap.Context.create_server_context(
         site, bind=(endpoint.host, endpoint.port), transports=["udp6"]
     )

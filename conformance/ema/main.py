@@ -15,6 +15,7 @@ import signal
 import sys
 
 from conformance.ema.config import DEFAULT_BIND, DEFAULT_CONTROL, ConfigError, EmaConfig, Endpoint
+from conformance.security.credentials import CredentialsError, PskTable
 
 log = logging.getLogger("conformance.ema")
 
@@ -38,7 +39,7 @@ def _seconds(text: str) -> float:
 
 def parser() -> argparse.ArgumentParser:
     d = EmaConfig()
-    p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec CoAP).")
+    p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec CoAP, or DTLS-PSK: coaps).")
     p.add_argument("--role", choices=("upper", "lower", "intermediate"), required=True)
     p.add_argument(
         "--mode",
@@ -124,6 +125,17 @@ def parser() -> argparse.ArgumentParser:
     ):
         lower.add_argument(f"--{option}", nargs="*", default=[], metavar="VALUE", help=what)
     lower.add_argument("--longest-poll-period", type=_seconds, help="longest poll period in s (ICS-13)")
+    security = p.add_argument_group("security (clause 8, ICS-4): a coaps --bind / --upper selects DTLS-PSK")
+    security.add_argument(
+        "--psk",
+        nargs="*",
+        default=[],
+        metavar="IDENTITY=HEX",
+        help="pre-shared key per PSK identity (own venID, lower EMAs' venIDs, upper EMA's vtnID)",
+    )
+    security.add_argument(
+        "--upper-vtn-id", help="vtnID a push-mode lower EMA accepts as DTLS identity of its upper EMA"
+    )
     p.add_argument("--log-level", default=d.log_level, choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return p
 
@@ -131,6 +143,10 @@ def parser() -> argparse.ArgumentParser:
 def config_from_args(argv: list[str]) -> EmaConfig:
     """Build and check the configuration; raises ConfigError (one line) on a bad value."""
     ns = parser().parse_args(argv)
+    try:
+        psk = PskTable.parse(ns.psk)
+    except CredentialsError as exc:
+        raise ConfigError(f"--{exc}") from None
     config = EmaConfig(
         role=ns.role,
         mode=ns.mode,
@@ -161,6 +177,8 @@ def config_from_args(argv: list[str]) -> EmaConfig:
         market_contexts=tuple(ns.market_contexts),
         longest_poll_period=ns.longest_poll_period,
         log_level=ns.log_level,
+        psk=psk,
+        upper_vtn_id=ns.upper_vtn_id,
     )
     config.validate()
     return config
@@ -204,15 +222,20 @@ class RunningEma:
         """Bind, start the agent and return the ready object."""
         from conformance.ema.control import ControlSite
         from conformance.ema.frontdoor import FrontDoor, serve_site
+        from conformance.ema.security import SecurityGuard
+        from conformance.security.dtls import set_process_credentials
 
         config = self.config
+        guard = SecurityGuard(config)
+        if guard.client_credentials is not None:  # the roles' CoapClients present these (EMAP-8-04, -05)
+            set_process_credentials(guard.client_credentials)
         self.agent = build_agent(config)
         routes = served_routes(config, self.agent)
         upper = lower = None
         try:
             if routes:
                 endpoint = config.lower_endpoint if config.role == "lower" else config.bind
-                ctx, port = await serve_site(FrontDoor(routes, config), endpoint)
+                ctx, port = await serve_site(FrontDoor(routes, config, guard), endpoint, config.psk)
                 self._contexts.append(ctx)
                 if config.role != "lower":
                     upper = config.upper_base_uri = config.bind.uri(port)
@@ -237,6 +260,10 @@ class RunningEma:
             self.agent = None
         while self._contexts:
             await self._contexts.pop().shutdown()
+        if self.config.psk:
+            from conformance.security.dtls import set_process_credentials
+
+            set_process_credentials(None)
 
 
 async def _serve(config: EmaConfig) -> int:

@@ -10,6 +10,7 @@ live registration IDs (a case may have cancelled or replaced the registration) a
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -49,13 +50,18 @@ class Outcome:
         if self.answer.code is None:
             return "silence"
         if self.answer.code == "2.04" and self.answer.payload:
-            try:
-                message = oracle.validate(self.answer.payload, posted=False)
-                code = message.response_code or (message.body.get("eiResponse") or {}).get("responseCode")
-                return f"2.04/{code}" if code else f"2.04/{message.name}"
-            except oracle.MessageError:
-                return "2.04/invalid"
+            return "2.04/" + _response_code(self.answer.payload)
         return self.answer.code
+
+
+def _response_code(payload: bytes) -> str:
+    """The top-level responseCode of a response payload, else its message name (statistics only)."""
+    try:
+        (name, body), = json.loads(payload).items()
+        holder = body.get("eiCreatedEvent", body) if isinstance(body, dict) else {}
+        return str((holder.get("eiResponse") or {}).get("responseCode") or name)
+    except (ValueError, AttributeError, TypeError):
+        return "undecodable"
 
 
 class UpperTarget:
@@ -81,6 +87,11 @@ class UpperTarget:
             raise RuntimeError(f"the IUT is not usable for fuzzing: {problem}")
 
     async def stop(self) -> None:
+        """End the fuzzing registration (a case may have left it in push mode) and close the raw channel."""
+        if self.peer.registered:
+            await self.peer.post("EiRegisterParty", B.cancel_party_registration(
+                f"end-{next(self._serial)}", self.peer.registration_id, self.peer.ven_id), expect_answer=False)
+            self.peer.forget()
         if self._channel is not None:
             await self._channel.close()
             self._channel = None

@@ -2,8 +2,8 @@
 
 ``FaultPlan`` decides per datagram; these plans pick whole CoAP exchanges: every transmission (same Message ID and
 token) of the first ``count`` Confirmable requests travelling one direction, optionally only those to a path ending
-in ``path_suffix``, is dropped (the exchange fails) or answered by the tap with a crafted piggy-backed response
-(e.g. 5.03 with Max-Age, or 4.00). Deterministic: the decisions depend only on the datagram sequence.
+in ``path_suffix``, is dropped (the exchange fails), rejected with RST (it fails at once) or answered by the tap
+with a crafted piggy-backed response (e.g. 5.03 with Max-Age, or 4.00). Deterministic: the decisions depend only on the datagram sequence.
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from conformance.transport.faults import FaultOutcome
 
 
 class ExchangeFaults(FaultPlan):
-    """Drop (``code`` None) or answer with ``code`` (+ ``max_age``, ``payload``) the first ``count`` CON requests
-    of ``direction`` matching ``path_suffix``; ``hits`` lists their (mid, token) in order."""
+    """Drop (``code`` None), reject with RST (``reset``) or answer with ``code`` (+ ``max_age``, ``payload``) the
+    first ``count`` CON requests of ``direction`` matching ``path_suffix``; ``hits`` lists their (mid, token)."""
 
     def __init__(self, direction: str, *, count: int = 1, path_suffix: str | None = None, code: str | None = None,
-                 max_age: int | None = None, payload: bytes = b""):
+                 max_age: int | None = None, payload: bytes = b"", reset: bool = False):
         super().__init__(seed=0)
         self.direction = direction
+        self.reset = reset
         self.count = count
         self.path_suffix = path_suffix
         self.code = code
@@ -51,6 +52,10 @@ class ExchangeFaults(FaultPlan):
         if not self._selected(dg):
             return out
         number = self.hits.index((dg.mid, dg.token)) + 1
+        if self.reset:
+            out.rst = True
+            out.labels.append(f"rejected with RST by the tap (exchange {number} of {self.count})")
+            return out
         if self.code is None:
             out.drop = True
             out.labels.append(f"dropped (exchange {number} of {self.count} made to fail)")

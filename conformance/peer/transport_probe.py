@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from conformance.peer.base import parse_base_uri
 from conformance.transport import CoapClient, CoapResponse, TransmissionParams, TransportError, WireTap, codec
-from conformance.transport.tap import DatagramEndpoint, format_address
+from conformance.transport.tap import DatagramEndpoint
 
 
 @dataclass
@@ -164,7 +164,3 @@ class TransportProbe:
         finally:
             await endpoint.close()
         return results
-
-    @property
-    def authority(self) -> str:
-        return format_address((self.host, self.port))

@@ -26,8 +26,6 @@ from conformance.peer.base import JSON, Inbound, Inbox, PeerBase, Posted
 from conformance.transport import CoapReply, CoapServer, WireTap
 
 DEFAULT = object()
-PULL_SENDABLE = frozenset({"emapCancelPartyRegistration", "emapRequestReregistration", "emapDistributeEvent",
-                           "emapRegisterReport", "emapCreateReport", "emapUpdateReport", "emapCancelReport"})
 
 
 @dataclass
@@ -39,7 +37,6 @@ class UpperLink:
     pull: bool
     transport_address: str | None
     opt_change: bool | None
-    created_at: float  # time.monotonic() of the emapCreatedPartyRegistration that set it
 
 
 @dataclass
@@ -86,7 +83,6 @@ class UpperPeer(PeerBase):
         self.requests = PeerRequests()
         self.opts: dict[str, dict] = {}
         self.responder = None
-        self.auto_register_report = True
         self.registrations = 0  # successful create registrations so far
         self.bootstrapped = False  # the IUT has sent emapRequestEvent since its latest registration
         self._changed = asyncio.Condition()
@@ -112,7 +108,6 @@ class UpperPeer(PeerBase):
                 tap.trace = trace
         self.inbox = Inbox()
         self.responder = None
-        self.auto_register_report = True
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -120,9 +115,6 @@ class UpperPeer(PeerBase):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await super().stop()
-
-    def ven_id_for_response(self) -> str | None:
-        return None
 
     # -- state helpers ---------------------------------------------------------------------------------------
     @property
@@ -354,7 +346,7 @@ class UpperPeer(PeerBase):
         if "emapOptChange" in body:
             opt_change = bool(body["emapOptChange"]) and self.accept_opt_change
         self.link = UpperLink(old.registration_id if renewed else self.ids("reg"), ven_id, body["emapPullModel"],
-                              body.get("emapTransportAddress"), opt_change, time.monotonic())
+                              body.get("emapTransportAddress"), opt_change)
         self.queue.clear()
         self.outstanding.clear()
         self.lower_metadata = []
@@ -365,21 +357,19 @@ class UpperPeer(PeerBase):
         self.bootstrapped = False
         if not self.link.pull:
             await self.aim(self.link.transport_address)
-        if self.auto_register_report:
-            self._after_registration()
+        await self._follow_up(B.register_report(self.ids("rr"), self.link.ven_id, self.metadata))
         return self._created(rid, link=self.link, opt_change=opt_change)
 
-    def _after_registration(self) -> None:
-        """U's emapRegisterReport after a successful create (EMAP-6.2.3-11): queued first, or POSTed."""
-        envelope = B.register_report(self.ids("rr"), self.link.ven_id, self.metadata)
+    async def _follow_up(self, envelope: dict) -> None:
+        """A request the peer sends because of the one it is answering (EMAP-6.2.3-11 emapRegisterReport, a
+        METADATA answer): queued at once in pull mode, POSTed just after the answer has left in push mode."""
         if self.link.pull:
-            self._track(envelope)
-            self.queue.append(Queued(encode(envelope), envelope))
+            await self.send(envelope)
         else:
             self.spawn(self._push_later(envelope))
 
     async def _push_later(self, envelope: dict) -> None:
-        await asyncio.sleep(0)  # after the 2.04 carrying emapCreatedPartyRegistration has left
+        await asyncio.sleep(0)  # lets the answer go first; a push-mode L also holds it (EMAP-6.2.3-13)
         with contextlib.suppress(Exception):
             await self.send(envelope)
 
@@ -449,11 +439,8 @@ class UpperPeer(PeerBase):
         for request in requests:
             answer = B.register_report(self.ids("rr"), self.link.ven_id, self.metadata,
                                        report_request_id=request["reportRequestID"])
-            self.spawn(self._push_later(answer) if not self.link.pull else self._queue_now(answer))
+            await self._follow_up(answer)
         return B.created_report(message.request_id, self.link.ven_id, [])
-
-    async def _queue_now(self, envelope: dict) -> None:
-        await self.send(envelope)
 
     async def _on_emapCancelReport(self, message: ValidMessage) -> dict:
         if (refused := self._unregistered(message)) is not None:

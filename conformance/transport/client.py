@@ -15,6 +15,8 @@ from typing import Any
 import aiocoap
 from aiocoap import Message
 
+from conformance.security.dtls import process_credentials
+
 from .codec import code_of, code_text
 from .params import TransmissionParams
 from .trace import validate_payload
@@ -69,8 +71,13 @@ def response_of(msg: Message) -> CoapResponse:
                         message=message, message_error=error)
 
 
-async def new_context() -> aiocoap.Context:
-    return await aiocoap.Context.create_client_context(transports=["udp6"])
+async def new_context(credentials=None) -> aiocoap.Context:
+    """A client context: plain UDP (NoSec); with client credentials (DTLS-PSK, clause 8) also ``coaps``."""
+    if credentials is None:
+        return await aiocoap.Context.create_client_context(transports=["udp6"])
+    context = await aiocoap.Context.create_client_context(transports=["udp6", "tinydtls"])
+    context.client_credentials = credentials
+    return context
 
 
 class CoapClient:
@@ -79,15 +86,19 @@ class CoapClient:
     After a timeout the shared aiocoap context is retired (a fresh one serves later requests) and shut down once
     its other in-flight requests have finished, so concurrent requests are not cut short."""
 
-    def __init__(self, params: TransmissionParams, context: aiocoap.Context):
+    def __init__(self, params: TransmissionParams, context: aiocoap.Context, credentials=None):
         self.params = params
+        self.credentials = credentials
         self._context: aiocoap.Context | None = context
         self._inflight: dict[aiocoap.Context, int] = {}
         self._retired: set[aiocoap.Context] = set()
 
     @classmethod
-    async def create(cls, params: TransmissionParams | None = None) -> CoapClient:
-        return cls(params or TransmissionParams(), await new_context())
+    async def create(cls, params: TransmissionParams | None = None, *, credentials=None) -> CoapClient:
+        """``credentials``: an aiocoap client CredentialsMap for ``coaps`` URIs (``conformance.security``);
+        default: the process's (``security.set_process_credentials``), None = NoSec only."""
+        credentials = credentials if credentials is not None else process_credentials()
+        return cls(params or TransmissionParams(), await new_context(credentials), credentials)
 
     async def request(self, uri: str, *, method: str = "POST", payload: bytes | str | dict | None = None,
                       content_format: int | None = 50, accept: int | None = None, timeout: float,
@@ -104,13 +115,13 @@ class CoapClient:
         if query:
             msg.opt.uri_query = tuple(msg.opt.uri_query) + tuple(query)
         if fresh:
-            context = await new_context()
+            context = await new_context(self.credentials)
             try:
                 return await self._send(context, msg, uri, timeout, block_size_exp)
             finally:
                 await context.shutdown()
         if self._context is None:
-            self._context = await new_context()
+            self._context = await new_context(self.credentials)
         context = self._context
         self._inflight[context] = self._inflight.get(context, 0) + 1
         try:

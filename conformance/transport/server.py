@@ -13,6 +13,8 @@ import aiocoap
 import aiocoap.resource
 from aiocoap import Message
 
+from conformance.security.dtls import authenticated_identity, free_port_pair
+
 from .codec import METHODS, code_of, code_text
 from .params import TransmissionParams
 from .tap import format_address
@@ -30,6 +32,8 @@ class CoapRequest:
     block1: tuple[int, bool, int] | None = None
     confirmable: bool = True
     size1: int | None = None
+    identity: str | None = None
+    """PSK identity of a DTLS-protected request (clause 8); None when unprotected."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ def request_of(msg: Message) -> CoapRequest:
         block1=None if block1 is None else (block1.block_number, bool(block1.more), block1.size_exponent),
         confirmable=msg.mtype == aiocoap.CON,
         size1=None if msg.opt.size1 is None else int(msg.opt.size1),
+        identity=authenticated_identity(msg.remote),
     )
 
 
@@ -115,21 +120,39 @@ def bound_port(context: aiocoap.Context) -> int:
     raise RuntimeError("aiocoap context has no UDP transport")
 
 
-class CoapServer:
-    """Start with `await CoapServer.start(handler, bind=(host, 0))`; `server.address` is the bound (host, port)."""
+async def create_dtls_server_context(site, bind: tuple[str, int], psk_table) -> tuple[aiocoap.Context, int]:
+    """A server context serving ``site`` on plain CoAP at ``p`` and DTLS-PSK at ``p + 1`` (aiocoap binds DTLS one
+    above the given port): returns ``(context, DTLS port)``. ``bind`` names the DTLS port (0 = any free pair)."""
+    host, port = bind
+    plain = free_port_pair(host) if port == 0 else port - 1
+    context = await aiocoap.Context.create_server_context(
+        site, bind=(host, plain), transports=["udp6", "tinydtls_server"]
+    )
+    context.server_credentials.load_from_dict(psk_table.server_entries())
+    return context, plain + 1
 
-    def __init__(self, context: aiocoap.Context, address: tuple[str, int]):
+
+class CoapServer:
+    """Start with `await CoapServer.start(handler, bind=(host, 0))`; `server.address` is the bound (host, port).
+    With `psk_table` (DTLS-PSK, clause 8) `server.address` is the `coaps` port and `server.plain_address` the
+    plain `coap` port one below it; requests carry the client's PSK identity in `CoapRequest.identity`."""
+
+    def __init__(self, context: aiocoap.Context, address: tuple[str, int], plain_address=None):
         self._context = context
         self.address = address
+        self.plain_address = plain_address or address
 
     @classmethod
     async def start(cls, handler: Handler, bind: tuple[str, int] = ("127.0.0.1", 0),
-                    params: TransmissionParams | None = None, first_block: EarlyHandler | None = None
-                    ) -> CoapServer:
+                    params: TransmissionParams | None = None, first_block: EarlyHandler | None = None,
+                    psk_table=None) -> CoapServer:
         """`first_block`, when given, sees the first block of every Block1 transfer (payload partial, `size1`
         as announced) and may answer it at once (e.g. 4.04, 4.05 or 4.13 with Size1, EMAP-7.1.5-10); None
         lets the transfer continue to `handler`."""
         dispatch = _Dispatch(handler, params, first_block)
+        if psk_table is not None:
+            context, port = await create_dtls_server_context(dispatch, bind, psk_table)
+            return cls(context, (bind[0], port), (bind[0], port - 1))
         context = await aiocoap.Context.create_server_context(dispatch, bind=bind, transports=["udp6"])
         return cls(context, (bind[0], bound_port(context)))
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from conformance.messages import build as B
 from conformance.messages import SERVICE_RESOURCE, encode, validate
+from conformance.messages import build as B
 from conformance.peer import IdSource, LowerPeer
 from conformance.peer.base import Inbound, Inbox
 from conformance.profiles.model import Timing

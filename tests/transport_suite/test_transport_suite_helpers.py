@@ -15,6 +15,7 @@ from conformance.transport import (
     Trace,
     TransmissionParams,
     TransportError,
+    TransportReset,
     WireTap,
     codec,
 )
@@ -38,17 +39,18 @@ async def answer(_request) -> CoapReply:
     return CoapReply("2.04", b'{"ok":1}', content_format=50)
 
 
-@pytest.mark.parametrize(("code", "expected"), [(None, None), ("5.03", "5.03")])
-async def test_exchange_faults(code, expected):
+@pytest.mark.parametrize(("code", "reset", "expected"), [(None, False, None), (None, True, None),
+                                                         ("5.03", False, "5.03")])
+async def test_exchange_faults(code, reset, expected):
     trace = Trace("faults")
-    plan = ExchangeFaults("to-iut", path_suffix="/a", code=code, max_age=3)
+    plan = ExchangeFaults("to-iut", path_suffix="/a", code=code, max_age=3, reset=reset)
     async with await CoapServer.start(answer) as server, \
             await WireTap.start(target=server.address, trace=trace, faults=plan) as tap, \
             await CoapClient.create(PARAMS) as client:
         base = f"coap://{tap.uri_authority}"
         first = await client.request(base + "/a", payload=b"{}", timeout=3, fresh=True) if code else None
         if code is None:
-            with pytest.raises(TransportError):
+            with pytest.raises(TransportReset if reset else TransportError):
                 await client.request(base + "/a", payload=b"{}", timeout=3, fresh=True)
         second = await client.request(base + "/a", payload=b"{}", timeout=3)
     assert (first.code if first else None) == expected

@@ -59,6 +59,7 @@ class LowerEma:
         self._wake = asyncio.Event()
         self._creating = 0
         self._registration_backoff: float | None = None
+        self._latest_create = -1
         self._no_create = asyncio.Event()
         self._no_create.set()
         self._stopped = False
@@ -151,6 +152,7 @@ class LowerEma:
         out = Outgoing("EiRegisterParty", envelope, RESPONSES_OF["emapCreatePartyRegistration"], bound=False)
         out.done = partial(self._created, envelope["emapCreatePartyRegistration"], retry)
         self.outbox.drop_named("emapCreatePartyRegistration")  # one create waits at a time: the latest
+        self._latest_create = out.seq
         self.send(out, delay)
 
     def query(self) -> None:
@@ -170,7 +172,6 @@ class LowerEma:
         self.registrations += 1
         renewed = self.link is not None and request.get("registrationID") == self.link.registration_id
         self.outbox.drop_bound()
-        self.outbox.drop_named("emapCreatePartyRegistration")  # a waiting re-send is obsolete now
         self.reporter.reset(new_registration=not renewed)
         self.requester.reset(new_registration=not renewed)
         if not renewed:
@@ -319,6 +320,8 @@ class LowerEma:
                 out.sent()
             out.transmissions += 1
             outcome, response, max_age = await exchange(self.client, self.upper_uri, out, self.exchange_timeout)
+            if outcome in (Outcome.FAILED, Outcome.BUSY) and creating and out.seq != self._latest_create:
+                return  # a newer create registration replaced this one: no re-send
             if outcome in (Outcome.FAILED, Outcome.BUSY) and out.resend():
                 if out.failed is not None:
                     out.failed, failed = None, out.failed

@@ -3,17 +3,20 @@ cancel, and the IUT as requester (metadata answers, unknown reports)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from conformance.messages import build as B
 from conformance.messages.rules import data_report_rules, metadata_rules
-from conformance.messages.timefmt import format_duration, parse_duration, utc_now
+from conformance.messages.timefmt import format_duration, parse_datetime, parse_duration, utc_now
 from conformance.testcases.marker import emap_test
 from conformance.verdict import Inconclusive
 
 from .support import LOWER, Sent, answer_to, check_messages_valid, expect_answer, fail, iut_requests, polls
 
 PERIOD_LIMIT_S = 4.0  # longest reporting period a test waits for (keeps the run short)
+WINDOW_SLACK_S = 0.01  # rounding of dateTime values between the windows of consecutive reports
 QUIET_PERIOD_S = 60.0  # a reporting period no test waits for (no periodic report comes during the test)
 
 
@@ -139,11 +142,19 @@ async def test_periodic_reports_on_time(link, trace):
     early = [ex for ex, _ in sent if ex.request.t < start + period - tolerance]
     if early:
         raise fail("EMAP-6.4.3-07", f"a report at S+{early[0].request.t - start:.2f} s, before S+B")
+    windows = []
     for _, report in sent:
         intervals = report["intervals"]["interval"]
         if len(intervals) != round(period / granularity):
             raise fail("EMAP-6.4.4-05", f"a periodic report has {len(intervals)} intervals, expected "
                                         f"{round(period / granularity)} (B / granularity)")
+        first = parse_datetime(intervals[0]["dtstart"])
+        last = parse_datetime(intervals[-1]["dtstart"]) + timedelta(seconds=parse_duration(intervals[-1]["duration"]))
+        windows.append((first, last))
+    for (_, end), (start_next, _) in zip(windows, windows[1:], strict=False):
+        if abs((start_next - end).total_seconds()) > WINDOW_SLACK_S:
+            raise fail("EMAP-6.4.4-05", f"consecutive periodic reports cover [.., {end.isoformat()}] and "
+                                        f"[{start_next.isoformat()}, ..]: the k-th covers [S+(k-1)B, S+kB]")
     check_report_content(trace, request)
     cancel = await link.deliver(B.cancel_report(link.peer.ids("xr"), link.ven_id, [rrid]))
     answered = expect_answer(trace, cancel, "EMAP-6.4.5-03", name="emapCanceledReport")

@@ -17,7 +17,7 @@ from conformance.testcases.lower_iut.conftest import link, listening_peer, upper
 from conformance.testcases.upper_iut.conftest import lower, registered  # noqa: F401
 from conformance.verdict import Inconclusive
 
-from .support import ServerIut
+from .support import ServerIut, cancel_registrations
 
 
 @dataclass
@@ -55,8 +55,13 @@ async def server(counterparts, trace, timing, seed):
         raise Inconclusive(f"the IUT's {'upper' if side == 'U' else 'lower'} base URI is not known (PIXIT iut)")
     probe = TransportProbe(trace, timing, uri, seed=seed)
     await probe.start()
-    yield ServerIut(side, uri, probe, IdSource(), ven_id)
-    await probe.stop()
+    current = ServerIut(side, uri, probe, IdSource(), ven_id)
+    try:
+        yield current
+    finally:
+        if side == "U":
+            await cancel_registrations(current, trace)
+        await probe.stop()
 
 
 @pytest.fixture

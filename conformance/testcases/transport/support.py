@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from conformance.messages import LOWER_RESOURCES, UPPER_RESOURCES, encode
 from conformance.messages import build as B
-from conformance.messages import encode
 from conformance.peer import IdSource
 from conformance.peer.transport_probe import TransportProbe
-from conformance.transport import codec
+from conformance.transport import Trace, codec
 from conformance.verdict import Fail, Inconclusive
 
 #: The IUT is a CoAP server the tester can POST to: an upper (or intermediate) EMA, or a push-mode lower EMA.
@@ -75,8 +75,6 @@ class ServerIut:
 
     @property
     def resources(self) -> tuple[str, ...]:
-        from conformance.messages import LOWER_RESOURCES, UPPER_RESOURCES
-
         return UPPER_RESOURCES if self.side == "U" else LOWER_RESOURCES
 
     def harmless(self) -> tuple[str, dict]:
@@ -94,6 +92,20 @@ class ServerIut:
     async def post(self, resource: str, envelope: dict | bytes, **kwargs):
         payload = envelope if isinstance(envelope, bytes) else encode(envelope)
         return await self.probe.request(self.path(resource), payload=payload, **kwargs)
+
+
+async def cancel_registrations(server, trace) -> None:
+    """Cancel every registration the probe's requests made at an upper IUT during the test (e.g. by a duplicate
+    CON test), recorded outside the test's trace, so later tests find only their own lower EMAs registered."""
+    probe_clients = set(server.probe.tap.client_ports())
+    made = [ex.response_message.body for ex in trace.exchanges() if ex.direction == "to-iut"
+            and ex.request.src in probe_clients and ex.response_message is not None
+            and ex.response_message.name == "emapCreatedPartyRegistration"
+            and ex.response_message.response_code == "200" and "registrationID" in ex.response_message.body]
+    server.probe.tap.trace = Trace(f"{trace.test_id} cleanup")
+    for body in {(b["registrationID"], b.get("venID")): b for b in made}.values():
+        await server.post("EiRegisterParty", B.cancel_party_registration(server.ids("x"), body["registrationID"],
+                                                                         body.get("venID")))
 
 
 def padded(envelope: dict, size: int) -> bytes:

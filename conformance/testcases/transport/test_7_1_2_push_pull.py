@@ -60,8 +60,9 @@ async def test_mode_follows_latest_registration(counterparts, trace, stimulus):
     if not any(ex.request.seq > switched_at for ex in trace.exchanges() if ex.direction == "to-iut"
                and ex.path.endswith("/EmapPoll") and ex.response_message is not None
                and ex.response_message.name != "emapResponse"):
-        raise fail("EMAP-7.1.2-01", "after the pull re-registration U delivered nothing as a poll reply "
-                                    "(its emapRegisterReport / the stimulated event)")
+        raise Inconclusive("after the pull re-registration U delivered nothing as a poll reply, so the pull "
+                           "mode is not shown (its emapRegisterReport, EMAP-6.2.3-11, is judged by the "
+                           "registration tests)")
 
 
 @emap_test("TC-T-7.1.2-02", requirements=["EMAP-7.1.2-03", "EMAP-7.1.2-01"], applies=LOWER_PUSH)

@@ -1,0 +1,98 @@
+"""Clause-8 checks of the sample EMA's front door, run after the 4.00 check (EMAP-7.1.4-05, DEC-109).
+
+On a DTLS-PSK link: an unprotected request is answered 4.01 (EMAP-8-08; datagrams that are not DTLS never reach
+here: the DTLS port drops them); at U a `venID` other than the PSK identity is answered 4.03 and a request
+without `venID` is attributed to the identity (EMAP-8-06); at L an identity other than the upper EMA's `vtnID`,
+or an `emapDistributeEvent` whose `vtnID` differs from it, is answered 4.03 (EMAP-8-07). Refusals carry a
+diagnostic text, never an EMAP message, and the role never sees the request. An upper EMA that accepts a
+registration with a `coaps` `emapTransportAddress` pushes to it presenting its `vtnID` with that link's key
+(EMAP-8-02, EMAP-8-05)."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from aiocoap import Code, Message
+
+from conformance.ema.config import EmaConfig
+from conformance.messages import MessageError, ValidMessage, encode, validate
+from conformance.security.dtls import client_credentials_map
+
+log = logging.getLogger("conformance.ema.security")
+
+
+def _refusal(code: Code, text: str) -> Message:
+    return Message(code=code, payload=text.encode("utf-8"))
+
+
+class SecurityGuard:
+    """Decides, per role side, whether a request may reach the role under the link's security profile."""
+
+    def __init__(self, config: EmaConfig) -> None:
+        self.config = config
+        self.client_credentials = client_credentials_map() if config.psk else None
+        if self.client_credentials is not None and config.upper_secured:  # EMAP-8-04
+            self._add_client_entry(config.upper, config.ven_id, config.ven_id)
+
+    def secured(self, side: str) -> bool:
+        """Whether the links of a role of ``side`` use DTLS-PSK (U: ``--bind``, L: ``--upper``)."""
+        return self.config.upper_secured if side == "L" else self.config.bind.secured
+
+    def check(self, role, message: ValidMessage, identity: str | None) -> tuple[Message | None, ValidMessage]:
+        """``(refusal, None)``-like: a 4.01/4.03 response to send instead of processing, or ``(None, message)``
+        with the message the role processes (at U possibly attributed to the identity)."""
+        if not self.secured(role.side):
+            return None, message
+        if identity is None:
+            return _refusal(Code.UNAUTHORIZED, "unprotected request on a DTLS-PSK link (EMAP-8-08)"), message
+        if role.side == "U":
+            return self._check_upper(message, identity)
+        return self._check_lower(role, message, identity), message
+
+    def _check_upper(self, message: ValidMessage, identity: str) -> tuple[Message | None, ValidMessage]:
+        ven_id = message.body.get("venID")
+        if ven_id is not None and ven_id != identity:
+            return _refusal(
+                Code.FORBIDDEN, f"venID {ven_id!r} is not the authenticated identity {identity!r} (EMAP-8-06)"
+            ), message
+        if ven_id is None:
+            message = _attributed(message, identity)
+        address = message.body.get("emapTransportAddress")
+        if message.name == "emapCreatePartyRegistration" and isinstance(address, str):
+            self._learn_push_address(address, identity)
+        return None, message
+
+    def _check_lower(self, role, message: ValidMessage, identity: str) -> Message | None:
+        link = getattr(role, "link", None)
+        expected = getattr(link, "vtn_id", None) or self.config.upper_vtn_id
+        if identity != expected:
+            return _refusal(
+                Code.FORBIDDEN, f"identity {identity!r} is not the upper EMA's vtnID {expected!r} (EMAP-8-07)"
+            )
+        vtn_id = message.body.get("vtnID")
+        if message.name == "emapDistributeEvent" and vtn_id != identity:
+            return _refusal(
+                Code.FORBIDDEN, f"vtnID {vtn_id!r} is not the authenticated identity {identity!r} (EMAP-8-07)"
+            )
+        return None
+
+    def _learn_push_address(self, address: str, ven_id: str) -> None:
+        """Push to a lower EMA's ``coaps`` base URI with the vtnID and that link's key (EMAP-8-05)."""
+        if self.client_credentials is None or not address.startswith("coaps:") or ven_id not in self.config.psk:
+            return
+        self._add_client_entry(address, self.config.vtn_id, ven_id)
+
+    def _add_client_entry(self, base_uri: str, identity: str, key_of: str) -> None:
+        parts = urlsplit(base_uri)
+        pattern = f"{parts.scheme}://{parts.netloc}/*"
+        self.client_credentials.load_from_dict({pattern: self.config.psk.client_entry(identity, key_of)})
+        log.info("DTLS-PSK towards %s as %r", pattern, identity)
+
+
+def _attributed(message: ValidMessage, identity: str) -> ValidMessage:
+    """The message with ``venID`` = the authenticated identity, when its schema has a ``venID`` (EMAP-8-06)."""
+    try:
+        return validate(encode({message.name: {**message.body, "venID": identity}}), posted=True)
+    except MessageError:
+        return message

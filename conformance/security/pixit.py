@@ -1,0 +1,87 @@
+"""The security PIXIT of a link (``[pixit.security]``, ICS-4): the profile and the reference peer's credentials.
+
+Every key in a profile is a test key: a real device's keys belong in a profile kept out of version control."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .credentials import CredentialsError, PskTable
+from .dtls import client_credentials_map
+
+PROFILES = ("nosec", "dtls-psk", "oscore")
+
+
+@dataclass(frozen=True)
+class LinkSecurity:
+    """``profile``; ``identity``/``psk``: the reference peer's PSK identity and the link's key (a lower peer's
+    venID, an upper peer's vtnID); ``iut_identity``: the IUT's own identity when it is DTLS client (lower IUT:
+    its venID; upper IUT pushing: its vtnID), same key; ``other_identity``/``other_psk``: a second provisioned
+    lower EMA (identity-mismatch tests, EMAP-8-06); ``unprotected_uri``: the IUT's plain ``coap`` base URI where
+    EMAP-8-08 expects 4.01 (optional)."""
+
+    profile: str = "nosec"
+    identity: str | None = None
+    psk: bytes | None = None
+    iut_identity: str | None = None
+    other_identity: str | None = None
+    other_psk: bytes | None = None
+    unprotected_uri: str | None = None
+
+    @classmethod
+    def parse(cls, data: Mapping | None) -> LinkSecurity:
+        """From the ``[pixit.security]`` table (None: NoSec); raises CredentialsError (one line)."""
+        if not data:
+            return cls()
+        profile = data.get("profile", "nosec")
+        if profile not in PROFILES:
+            raise CredentialsError(f"pixit.security.profile: {profile!r} is not one of {', '.join(PROFILES)}")
+        link = cls(
+            profile=profile,
+            identity=data.get("identity"),
+            psk=_key(data, "psk_hex"),
+            iut_identity=data.get("iut_identity"),
+            other_identity=data.get("other_identity"),
+            other_psk=_key(data, "other_psk_hex"),
+            unprotected_uri=data.get("unprotected_uri"),
+        )
+        if profile == "dtls-psk" and (not link.identity or link.psk is None):
+            raise CredentialsError("pixit.security: dtls-psk needs identity and psk_hex")
+        if (link.other_identity is None) != (link.other_psk is None):
+            raise CredentialsError("pixit.security: other_identity and other_psk_hex go together")
+        return link
+
+    @property
+    def dtls(self) -> bool:
+        return self.profile == "dtls-psk"
+
+    @property
+    def table(self) -> PskTable:
+        """Every identity of the link with its key (the peer's server side looks keys up here)."""
+        keys = {self.identity: self.psk}
+        if self.iut_identity:
+            keys[self.iut_identity] = self.psk
+        if self.other_identity:
+            keys[self.other_identity] = self.other_psk
+        return PskTable(keys)
+
+    def client_credentials(self, base_uri: str, identity: str | None = None):
+        """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``."""
+        parts = urlsplit(base_uri)
+        who = identity or self.identity
+        return client_credentials_map({f"{parts.scheme}://{parts.netloc}/*": self.table.client_entry(who)})
+
+
+def _key(data: Mapping, item: str) -> bytes | None:
+    value = data.get(item)
+    if value is None:
+        return None
+    try:
+        key = bytes.fromhex(value)
+    except (TypeError, ValueError):
+        raise CredentialsError(f"pixit.security.{item}: not a hexadecimal string") from None
+    if not key:
+        raise CredentialsError(f"pixit.security.{item}: empty key")
+    return key

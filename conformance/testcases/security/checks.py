@@ -1,0 +1,138 @@
+"""Clause-8 checks of an upper EMA (upper or intermediate IUT) under DTLS-PSK, shared by the TC-S-8 test cases
+and the suite's own tests of the sample EMA. Each check raises ``Fail`` naming the requirement it finds broken.
+
+DTLS exchanges go straight from the peer's client to the IUT (a relay could only record ciphertext); each
+exchange is noted in the test's trace instead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from conformance.messages import build, encode
+from conformance.security import LinkSecurity
+from conformance.transport import codec
+from conformance.transport.client import CoapClient, CoapResponse, TransportError
+from conformance.transport.raw import raw_exchange
+from conformance.verdict import Fail, Inconclusive
+
+REGISTER = "EiRegisterParty"
+POLL = "EmapPoll"
+
+
+@dataclass
+class SecureUpper:
+    """An upper IUT reached over DTLS-PSK with the PIXIT credentials: ``base_uri`` is its ``coaps`` base URI."""
+
+    base_uri: str
+    link: LinkSecurity
+    timeout: float
+    trace: object = None
+    seq: list = field(default_factory=lambda: [0])
+
+    def request_id(self, what: str) -> str:
+        self.seq[0] += 1
+        return f"sec-{what}-{self.seq[0]}"
+
+    async def post(self, resource: str, envelope: dict, *, identity: str | None = None,
+                   base_uri: str | None = None) -> CoapResponse:
+        """POST ``envelope``; over DTLS presenting ``identity`` (default: the peer's), or plain to a ``coap``
+        ``base_uri``."""
+        base = base_uri or self.base_uri
+        credentials = self.link.client_credentials(base, identity) if base.startswith("coaps:") else None
+        client = await CoapClient.create(credentials=credentials)
+        try:
+            response = await client.request(f"{base}/{resource}", payload=envelope, timeout=self.timeout)
+        except TransportError as exc:
+            self.note(f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity}: {exc}")
+            raise
+        finally:
+            await client.close()
+        self.note(f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity!r}: "
+                  f"{response.code} {response.payload[:200]!r}")
+        return response
+
+    def note(self, text: str) -> None:
+        if self.trace is not None:
+            self.trace.note(text)
+
+    async def registration_id(self, identity: str) -> str | None:
+        """The registrationID the IUT holds for ``identity`` (emapQueryRegistration as that identity)."""
+        response = await self.post(REGISTER, build.query_registration(self.request_id("q"), ven_id=identity),
+                                   identity=identity)
+        if response.code != "2.04" or response.message is None:
+            raise Inconclusive(f"emapQueryRegistration as {identity!r} answered {response.code}")
+        return response.message.body.get("registrationID")
+
+
+def expect_refusal(response: CoapResponse, code: str, requirement: str, what: str) -> None:
+    if response.code != code:
+        raise Fail(f"{requirement}: {what} answered {response.code}, expected {code}")
+    if response.content_format == 50 or response.message is not None:
+        raise Fail(f"{requirement}: {what} answered {code} with an EMAP message; the binding allows none")
+
+
+async def check_handshake(upper: SecureUpper) -> None:
+    """EMAP-8-01, EMAP-8-03: a DTLS 1.2 PSK handshake (TLS_PSK_WITH_AES_128_CCM_8 only) with the peer's identity
+    completes and the IUT answers an EMAP request over it."""
+    try:
+        response = await upper.post(REGISTER, build.query_registration(upper.request_id("hs"),
+                                                                       ven_id=upper.link.identity))
+    except TransportError as exc:
+        raise Fail(f"EMAP-8-03: no DTLS-PSK exchange with identity {upper.link.identity!r}: {exc}") from None
+    if response.code != "2.04" or response.message is None:
+        raise Fail(f"EMAP-8-01: emapQueryRegistration over DTLS-PSK answered {response.code}, expected 2.04 "
+                   f"with an EMAP message")
+
+
+async def check_identity_mismatch(upper: SecureUpper) -> None:
+    """EMAP-8-06: requests whose venID is not the authenticated identity are answered 4.03 without an EMAP
+    message and without effect (the other lower EMA's registration is unchanged)."""
+    forged = upper.link.other_identity or f"{upper.link.identity}-forged"
+    before = await upper.registration_id(forged) if upper.link.other_identity else None
+    create = build.create_party_registration(upper.request_id("cr"), ven_id=forged)
+    expect_refusal(await upper.post(REGISTER, create), "4.03", "EMAP-8-06",
+                    f"emapCreatePartyRegistration with venID {forged!r} from identity {upper.link.identity!r}")
+    expect_refusal(await upper.post(POLL, build.poll(forged)), "4.03", "EMAP-8-06",
+                    f"emapPoll with venID {forged!r} from identity {upper.link.identity!r}")
+    if upper.link.other_identity:
+        after = await upper.registration_id(forged)
+        if after != before:
+            raise Fail(f"EMAP-8-06: the refused create changed {forged!r}'s registration ({before!r} -> "
+                       f"{after!r})")
+
+
+async def check_unprotected_refused(upper: SecureUpper) -> None:
+    """EMAP-8-08: an EMAP request on the IUT's plain ``coap`` port, from a peer whose link is DTLS-PSK, is
+    answered 4.01."""
+    if not upper.link.unprotected_uri:
+        raise Inconclusive("pixit.security.unprotected_uri not given: the IUT's plain coap port is unknown")
+    query = build.query_registration(upper.request_id("plain"), ven_id=upper.link.identity)
+    try:
+        response = await upper.post(REGISTER, query, base_uri=upper.link.unprotected_uri)
+    except TransportError:
+        raise Fail("EMAP-8-08: no answer on the plain coap port; the binding requires 4.01") from None
+    expect_refusal(response, "4.01", "EMAP-8-08", "an unprotected emapQueryRegistration")
+
+
+async def check_plain_datagram_dropped(upper: SecureUpper, wait: float) -> None:
+    """EMAP-8-08: a plain CoAP request sent to the ``coaps`` port gets no CoAP answer (it is dropped)."""
+    host, port = _address(upper.base_uri)
+    path = [p for p in upper.base_uri.split("/", 3)[3].split("/") if p] + [REGISTER]
+    payload = build.query_registration(upper.request_id("raw"), ven_id=upper.link.identity)
+    datagram = codec.encode(codec.CoapDatagram(
+        mtype=codec.CON, code=codec.code_of("POST"), mid=0x5ec1, token=b"\x5e\xc1",
+        options=tuple((codec.URI_PATH, seg.encode()) for seg in path) + ((codec.CONTENT_FORMAT, b"\x32"),),
+        payload=encode(payload)))
+    for reply in await raw_exchange((host, port), datagram, wait, trace=upper.trace):
+        try:
+            answer = codec.decode(reply)
+        except codec.CodecError:
+            continue  # a DTLS record (e.g. an alert) is not a CoAP answer
+        raise Fail(f"EMAP-8-08: the coaps port answered a plain CoAP request with {codec.code_text(answer.code)}")
+
+
+
+def _address(uri: str) -> tuple[str, int]:
+    parts = urlsplit(uri)
+    return parts.hostname, parts.port or 5684

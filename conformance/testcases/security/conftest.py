@@ -1,0 +1,60 @@
+"""Fixtures of the clause-8 test cases: the IUT's link security from ``[pixit.security]``."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.security import CredentialsError, LinkSecurity
+from conformance.verdict import Inconclusive
+
+from .checks import SecureUpper
+
+
+def link_security(profile) -> LinkSecurity:
+    """The ``[pixit.security]`` of the profile (NoSec when absent); a malformed table is INCONCLUSIVE."""
+    table = profile.pixit.get("security") or dict(profile.data.get("pixit", {})).get("security")
+    try:
+        return LinkSecurity.parse(table)
+    except CredentialsError as exc:
+        raise Inconclusive(str(exc)) from None
+
+
+def exchange_timeout(timing) -> float:
+    """One exchange: MAX_TRANSMIT_WAIT plus T_PROMPT for a separate response, plus the tolerance."""
+    return timing.max_transmit_wait + timing.t_prompt_s + timing.tolerance_s
+
+
+@pytest.fixture
+def secure_upper(profile, timing, iut, trace) -> SecureUpper:
+    """The upper IUT over DTLS-PSK with the PIXIT credentials (INCONCLUSIVE when the PIXIT names none)."""
+    link = link_security(profile)
+    if not link.dtls:
+        raise Inconclusive("pixit.security.profile is not dtls-psk: no DTLS-PSK credentials to test with")
+    if not (iut.base_uri or "").startswith("coaps:"):
+        raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a coaps URI")
+    return SecureUpper(iut.base_uri, link, exchange_timeout(timing), trace)
+
+
+@pytest.fixture
+async def dtls_upper_stub(profile, timing, iut, stimulus):
+    """A DTLS-PSK upper EMA on the PIXIT ``peer`` address that the lower IUT registered with again
+    (``create-registration`` stimulus); INCONCLUSIVE without credentials, address or stimulus."""
+    from .lower_checks import DtlsUpperStub
+
+    link = link_security(profile)
+    if not link.dtls:
+        raise Inconclusive("pixit.security.profile is not dtls-psk: no DTLS-PSK credentials to test with")
+    if iut.peer_address is None or not (iut.peer_uri or "").startswith("coaps:"):
+        raise Inconclusive(f"the PIXIT peer URI {iut.peer_uri!r} is not a coaps URI")
+    try:
+        stub = await DtlsUpperStub(link, profile.pixit["poll_freq_s"]).start(tuple(iut.peer_address))
+    except OSError as exc:
+        raise Inconclusive(f"cannot serve DTLS-PSK at the peer address {iut.peer_address}: {exc}") from None
+    try:
+        args = {"role": "lower", "pullModel": profile.mode == "pull"}
+        outcome = await stimulus.stimulate("create-registration", args)
+        if outcome.status != "accepted":
+            raise Inconclusive(f"stimulus create-registration {outcome.status}: {outcome.detail}")
+        yield stub
+    finally:
+        await stub.stop()

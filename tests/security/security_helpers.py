@@ -1,0 +1,74 @@
+"""Helpers of the security tests: PSK test keys, sample EMA configurations over DTLS-PSK."""
+
+from __future__ import annotations
+
+from conformance.ema.config import EmaConfig, Endpoint
+from conformance.security import LinkSecurity, PskTable
+
+# TEST KEYS ONLY: never use these outside tests.
+# Printable, so that libcoap's -k option can take them too.
+KEY_1 = b"emap-test-key-01".hex()
+KEY_2 = b"emap-test-key-02".hex()
+TIMEOUT = 5.0
+
+
+def upper_config(**changes) -> EmaConfig:
+    """A sample upper EMA config serving coaps on a free port pair, with two provisioned lower EMAs."""
+    config = EmaConfig(
+        role="upper",
+        bind=Endpoint("127.0.0.1", 0, ("emap",), "coaps"),
+        psk=PskTable.parse([f"ven-1={KEY_1}", f"ven-2={KEY_2}"]),
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+        backoff_initial=1,
+        backoff_cap=2,
+    )
+    for name, value in changes.items():
+        setattr(config, name, value)
+    config.validate()
+    return config
+
+
+def plain_of(coaps_uri: str) -> str:
+    """The sample EMA's plain coap base URI: one port below its coaps port."""
+    head, port_path = coaps_uri.rsplit(":", 1)
+    port, _, path = port_path.partition("/")
+    return f"coap{head[5:]}:{int(port) - 1}/{path}"
+
+
+def link_of(base_uri: str) -> LinkSecurity:
+    return LinkSecurity.parse({
+        "profile": "dtls-psk", "identity": "ven-1", "psk_hex": KEY_1,
+        "other_identity": "ven-2", "other_psk_hex": KEY_2, "unprotected_uri": plain_of(base_uri),
+    })
+
+
+def lower_config(upper_uri: str, **changes) -> EmaConfig:
+    """A sample push-mode lower EMA ``ven-1`` serving coaps, registering with the coaps upper at ``upper_uri``."""
+    config = EmaConfig(
+        role="lower",
+        mode="push",
+        bind=Endpoint("127.0.0.1", 0, ("emapl",), "coaps"),
+        upper=upper_uri,
+        ven_id="ven-1",
+        upper_vtn_id="vtn-sample",
+        psk=PskTable.parse([f"ven-1={KEY_1}", f"vtn-sample={KEY_1}"]),
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+        backoff_initial=1,
+        backoff_cap=2,
+    )
+    for name, value in changes.items():
+        setattr(config, name, value)
+    config.validate()
+    return config
+
+
+def stub_link() -> LinkSecurity:
+    """The security PIXIT of a lower IUT ``ven-1`` whose upper EMA (the suite) is ``vtn-sample``."""
+    return LinkSecurity.parse({"profile": "dtls-psk", "identity": "vtn-sample", "psk_hex": KEY_1,
+                               "iut_identity": "ven-1"})

@@ -1,0 +1,74 @@
+"""The clause-8 lower-EMA checks against the sample lower EMA in push mode under DTLS-PSK (EMAP-8-02, -04,
+-07, -08), and against mutants of its guard."""
+
+from __future__ import annotations
+
+import pytest
+from security_helpers import TIMEOUT, lower_config, plain_of, stub_link
+
+from conformance.ema.main import RunningEma
+from conformance.ema.security import SecurityGuard
+from conformance.messages import build
+from conformance.testcases.security.lower_checks import (
+    DtlsUpperStub,
+    check_announces_coaps,
+    check_client_identity,
+    check_foreign_identity,
+)
+from conformance.transport.client import CoapClient
+from conformance.verdict import Fail
+
+pytestmark = pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")
+
+
+@pytest.fixture
+async def registered_lower():
+    """A DTLS upper stub and the sample lower EMA registered with it: ``(stub, lower transport address)``."""
+    stub = await DtlsUpperStub(stub_link(), poll_freq_s=2).start(("127.0.0.1", 0))
+    host, port = stub.address
+    ema = RunningEma(lower_config(f"coaps://{host}:{port}/emap"))
+    try:
+        await ema.start()
+        create = await stub.next("emapCreatePartyRegistration", TIMEOUT)
+        await stub.next("emapRegisterReport", TIMEOUT)  # registered: the link exists at the lower EMA
+        yield stub, create
+    finally:
+        await ema.stop()
+        await stub.stop()
+
+
+async def test_sample_lower_passes_clause_8(registered_lower):
+    stub, create = registered_lower
+    link = stub.link
+    check_client_identity(await stub.next("emapQueryRegistration", TIMEOUT), link)
+    check_client_identity(create, link)
+    address = check_announces_coaps(create)
+    await check_foreign_identity(address, link, TIMEOUT)
+
+
+async def test_lower_answers_unprotected_4_01(registered_lower):
+    _, create = registered_lower
+    address = create.message.body["emapTransportAddress"]
+    client = await CoapClient.create()
+    try:
+        response = await client.request(f"{plain_of(address)}/EiEvent", timeout=TIMEOUT,
+                                        payload=build.distribute_event("plain-1", "vtn-sample", []))
+    finally:
+        await client.close()
+    assert response.code == "4.01"
+
+
+async def test_mutant_skipping_lower_identity_check_caught(monkeypatch, registered_lower):
+    stub, create = registered_lower
+    monkeypatch.setattr(SecurityGuard, "_check_lower", lambda self, role, message, identity: None)
+    with pytest.raises(Fail, match="EMAP-8-07"):
+        await check_foreign_identity(create.message.body["emapTransportAddress"], stub.link, TIMEOUT)
+
+
+def test_lower_needs_credentials_for_coaps_upper():
+    from conformance.ema.config import ConfigError
+
+    with pytest.raises(ConfigError, match="--ven-id"):
+        lower_config("coaps://127.0.0.1:5684/emap", ven_id=None)
+    with pytest.raises(ConfigError, match="--upper-vtn-id"):
+        lower_config("coaps://127.0.0.1:5684/emap", upper_vtn_id=None)
