@@ -165,12 +165,11 @@ class Endpoint(asyncio.DatagramProtocol):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ChannelError("timeout", "no acknowledgement in time")
-                last = transmissions > params.max_retransmit
-                done, _ = await asyncio.wait((acked, answer), timeout=remaining if last else min(interval, remaining),
+                done, _ = await asyncio.wait((acked, answer), timeout=min(interval, remaining),
                                              return_when=asyncio.FIRST_COMPLETED)
                 if done:
                     break
-                if last:
+                if transmissions > params.max_retransmit:  # MAX_TRANSMIT_WAIT has passed
                     raise ChannelError("timeout", f"no acknowledgement after {transmissions} transmissions")
                 interval *= 2
             if answer.done():

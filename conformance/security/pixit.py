@@ -1,4 +1,4 @@
-"""The security PIXIT of a link (``[pixit.security]``, ICS-4): the profile and the reference peer's credentials.
+"""The security PIXIT of a link (``[pixit.credentials]``, ICS-4): the profile and the reference peer's credentials.
 
 Every key in a profile is a test key: a real device's keys belong in a profile kept out of version control."""
 
@@ -32,12 +32,12 @@ class LinkSecurity:
 
     @classmethod
     def parse(cls, data: Mapping | None) -> LinkSecurity:
-        """From the ``[pixit.security]`` table (None: NoSec); raises CredentialsError (one line)."""
+        """From the ``[pixit.credentials]`` table (None: NoSec); raises CredentialsError (one line)."""
         if not data:
             return cls()
         profile = data.get("profile", "nosec")
         if profile not in PROFILES:
-            raise CredentialsError(f"pixit.security.profile: {profile!r} is not one of {', '.join(PROFILES)}")
+            raise CredentialsError(f"pixit.credentials.profile: {profile!r} is not one of {', '.join(PROFILES)}")
         link = cls(
             profile=profile,
             identity=data.get("identity"),
@@ -48,9 +48,9 @@ class LinkSecurity:
             unprotected_uri=data.get("unprotected_uri"),
         )
         if profile == "dtls-psk" and (not link.identity or link.psk is None):
-            raise CredentialsError("pixit.security: dtls-psk needs identity and psk_hex")
+            raise CredentialsError("pixit.credentials: dtls-psk needs identity and psk_hex")
         if (link.other_identity is None) != (link.other_psk is None):
-            raise CredentialsError("pixit.security: other_identity and other_psk_hex go together")
+            raise CredentialsError("pixit.credentials: other_identity and other_psk_hex go together")
         return link
 
     @property
@@ -81,7 +81,7 @@ def _key(data: Mapping, item: str) -> bytes | None:
     try:
         key = bytes.fromhex(value)
     except (TypeError, ValueError):
-        raise CredentialsError(f"pixit.security.{item}: not a hexadecimal string") from None
+        raise CredentialsError(f"pixit.credentials.{item}: not a hexadecimal string") from None
     if not key:
-        raise CredentialsError(f"pixit.security.{item}: empty key")
+        raise CredentialsError(f"pixit.credentials.{item}: empty key")
     return key

@@ -41,6 +41,11 @@ class Mutant:
         groups = sorted({test.rsplit("-", 1)[0] + "-" for test in self.tests})
         return " or ".join(groups)
 
+    @property
+    def narrow_selection(self) -> str:
+        """The ``-k`` expression of the shortest run: only the tests it must fail."""
+        return " or ".join(self.tests)
+
 
 MUTANTS: dict[str, Mutant] = {}
 

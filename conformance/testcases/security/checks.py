@@ -106,7 +106,7 @@ async def check_unprotected_refused(upper: SecureUpper) -> None:
     """EMAP-8-08: an EMAP request on the IUT's plain ``coap`` port, from a peer whose link is DTLS-PSK, is
     answered 4.01."""
     if not upper.link.unprotected_uri:
-        raise Inconclusive("pixit.security.unprotected_uri not given: the IUT's plain coap port is unknown")
+        raise Inconclusive("pixit.credentials.unprotected_uri not given: the IUT's plain coap port is unknown")
     query = build.query_registration(upper.request_id("plain"), ven_id=upper.link.identity)
     try:
         response = await upper.post(REGISTER, query, base_uri=upper.link.unprotected_uri)

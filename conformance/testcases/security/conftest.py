@@ -1,4 +1,4 @@
-"""Fixtures of the clause-8 test cases: the IUT's link security from ``[pixit.security]``."""
+"""Fixtures of the clause-8 test cases: the IUT's link security from ``[pixit.credentials]``."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from .checks import SecureUpper
 
 
 def link_security(profile) -> LinkSecurity:
-    """The ``[pixit.security]`` of the profile (NoSec when absent); a malformed table is INCONCLUSIVE."""
-    table = profile.pixit.get("security") or dict(profile.data.get("pixit", {})).get("security")
+    """The ``[pixit.credentials]`` of the profile (NoSec when absent); a malformed table is INCONCLUSIVE."""
+    table = profile.pixit.get("credentials") or dict(profile.data.get("pixit", {})).get("credentials")
     try:
         return LinkSecurity.parse(table)
     except CredentialsError as exc:
@@ -29,7 +29,7 @@ def secure_upper(profile, timing, iut, trace) -> SecureUpper:
     """The upper IUT over DTLS-PSK with the PIXIT credentials (INCONCLUSIVE when the PIXIT names none)."""
     link = link_security(profile)
     if not link.dtls:
-        raise Inconclusive("pixit.security.profile is not dtls-psk: no DTLS-PSK credentials to test with")
+        raise Inconclusive("pixit.credentials.profile is not dtls-psk: no DTLS-PSK credentials to test with")
     if not (iut.base_uri or "").startswith("coaps:"):
         raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a coaps URI")
     return SecureUpper(iut.base_uri, link, exchange_timeout(timing), trace)
@@ -43,7 +43,7 @@ async def dtls_upper_stub(profile, timing, iut, stimulus):
 
     link = link_security(profile)
     if not link.dtls:
-        raise Inconclusive("pixit.security.profile is not dtls-psk: no DTLS-PSK credentials to test with")
+        raise Inconclusive("pixit.credentials.profile is not dtls-psk: no DTLS-PSK credentials to test with")
     if iut.peer_address is None or not (iut.peer_uri or "").startswith("coaps:"):
         raise Inconclusive(f"the PIXIT peer URI {iut.peer_uri!r} is not a coaps URI")
     try:

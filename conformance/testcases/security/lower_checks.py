@@ -113,7 +113,7 @@ async def check_foreign_identity(base_uri: str, link: LinkSecurity, timeout: flo
     """EMAP-8-07: a push-mode lower IUT answers 4.03 (no EMAP message) a request from an identity other than its
     upper EMA's vtnID, and an emapDistributeEvent whose vtnID differs from the authenticated identity."""
     if not link.iut_identity:
-        raise Inconclusive("pixit.security.iut_identity not given: no second identity the IUT would accept")
+        raise Inconclusive("pixit.credentials.iut_identity not given: no second identity the IUT would accept")
     event = build.distribute_event("sec-de-1", link.identity, [])
     await _refused(base_uri, link, link.iut_identity, event, timeout,
                    f"emapDistributeEvent from identity {link.iut_identity!r} (not the vtnID)")
