@@ -72,6 +72,8 @@ class PushDelivery:
                 link.queue.pop()
                 continue
             item.materialize()
+            if item.name == "emapRegisterReport":  # L may request reports from it as soon as it has it (EMAP-6.4.3-03)
+                link.u_metadata = item.context["metadata"]
             outcome, value = await self._exchange(link.transport_address, item)
             if outcome != "done":
                 delay = backoff if outcome == "failed" else value
