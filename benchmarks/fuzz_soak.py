@@ -103,9 +103,11 @@ async def soak(args) -> int:
             batch += 1
         elapsed = time.monotonic() - started
         rate = done / elapsed
+        plain_end = await plain_rate(peer, args.plain)
         print(f"fuzz cases: {rate:.0f}/s ({done} cases in {elapsed:.0f} s; each case = the fuzzed exchange + the "
-              f"liveness probe)")
-        print(f"plain exchanges: {plain:.0f}/s; ratio cases/plain = {rate / plain:.2f}; findings: {findings}")
+              f"liveness probe, so {2 * rate:.0f} exchanges/s)")
+        print(f"plain exchanges: {plain:.0f}/s before, {plain_end:.0f}/s after; ratio cases/plain = "
+              f"{rate / plain:.2f}; findings: {findings}")
         (Path(args.out) / "soak-stats.json").write_text(json.dumps(stats.as_dict(), indent=1) + "\n")
     finally:
         await target.stop()

@@ -43,6 +43,7 @@ from conformance.messages import (
     validate,
 )
 from conformance.security.dtls import authenticated_identity
+from conformance.security.oscore import protected_site
 from conformance.transport import codec
 from conformance.transport.server import bound_port, create_dtls_server_context
 
@@ -299,15 +300,19 @@ def _path_text(path) -> str:
 
 
 async def serve_site(
-    site: aiocoap.interfaces.Resource, endpoint: Endpoint, psk_table=None
+    site: aiocoap.interfaces.Resource, endpoint: Endpoint, psk_table=None, oscore_credentials=None
 ) -> tuple[aiocoap.Context, int]:
     """Bind an aiocoap server context for ``site`` at the endpoint's host and port: ``(context, bound port)``.
     Datagrams that are not valid CoAP messages are dropped (`drop_malformed`). A ``coaps`` endpoint is served
-    with DTLS-PSK at its port and plain CoAP one port below (whose requests the guard answers 4.01)."""
+    with DTLS-PSK at its port and plain CoAP one port below (whose requests the guard answers 4.01). With
+    ``oscore_credentials`` (server credentials of OSCORE contexts) the site is behind aiocoap's OSCORE wrapper
+    (EMAP-8-09)."""
     if endpoint.secured:
         ctx, port = await create_dtls_server_context(site, (endpoint.host, endpoint.port), psk_table)
         drop_malformed(ctx)
         return ctx, port
+    if oscore_credentials:
+        site = protected_site(site, oscore_credentials)
     ctx = await aiocoap.Context.create_server_context(
         site, bind=(endpoint.host, endpoint.port), transports=["udp6"]
     )

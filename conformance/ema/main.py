@@ -16,6 +16,7 @@ import sys
 
 from conformance.ema.config import DEFAULT_BIND, DEFAULT_CONTROL, ConfigError, EmaConfig, Endpoint
 from conformance.security.credentials import CredentialsError, PskTable
+from conformance.security.oscore import parse_contexts
 
 log = logging.getLogger("conformance.ema")
 
@@ -134,7 +135,15 @@ def parser() -> argparse.ArgumentParser:
         help="pre-shared key per PSK identity (own venID, lower EMAs' venIDs, upper EMA's vtnID)",
     )
     security.add_argument(
-        "--upper-vtn-id", help="vtnID a push-mode lower EMA accepts as DTLS identity of its upper EMA"
+        "--oscore",
+        nargs="*",
+        default=[],
+        metavar="IDENTITY=DIR",
+        help="OSCORE context directory per peer identity (lower EMAs' venIDs; the --upper-vtn-id)",
+    )
+    security.add_argument(
+        "--upper-vtn-id", help="vtnID of the upper EMA: the identity a push-mode lower EMA accepts (DTLS-PSK) or "
+        "whose --oscore context protects the link"
     )
     p.add_argument("--log-level", default=d.log_level, choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return p
@@ -145,6 +154,7 @@ def config_from_args(argv: list[str]) -> EmaConfig:
     ns = parser().parse_args(argv)
     try:
         psk = PskTable.parse(ns.psk)
+        oscore = parse_contexts(ns.oscore)
     except CredentialsError as exc:
         raise ConfigError(f"--{exc}") from None
     config = EmaConfig(
@@ -178,6 +188,7 @@ def config_from_args(argv: list[str]) -> EmaConfig:
         longest_poll_period=ns.longest_poll_period,
         log_level=ns.log_level,
         psk=psk,
+        oscore=oscore,
         upper_vtn_id=ns.upper_vtn_id,
     )
     config.validate()
@@ -235,7 +246,9 @@ class RunningEma:
         try:
             if routes:
                 endpoint = config.lower_endpoint if config.role == "lower" else config.bind
-                ctx, port = await serve_site(FrontDoor(routes, config, guard), endpoint, config.psk)
+                ctx, port = await serve_site(
+                    FrontDoor(routes, config, guard), endpoint, config.psk, guard.oscore_credentials
+                )
                 self._contexts.append(ctx)
                 if config.role != "lower":
                     upper = config.upper_base_uri = config.bind.uri(port)
@@ -260,7 +273,7 @@ class RunningEma:
             self.agent = None
         while self._contexts:
             await self._contexts.pop().shutdown()
-        if self.config.psk:
+        if self.config.psk or self.config.oscore:
             from conformance.security.dtls import set_process_credentials
 
             set_process_credentials(None)

@@ -1,7 +1,8 @@
 """Clause-8 checks of the sample EMA's front door, run after the 4.00 check (EMAP-7.1.4-05, DEC-109).
 
-On a DTLS-PSK link: an unprotected request is answered 4.01 (EMAP-8-08; datagrams that are not DTLS never reach
-here: the DTLS port drops them); at U a `venID` other than the PSK identity is answered 4.03 and a request
+On a secured link (DTLS-PSK, or OSCORE for the upper role's links): an unprotected request is answered 4.01
+(EMAP-8-08; datagrams that are not DTLS never reach here: the DTLS port drops them; OSCORE replays are answered
+4.01 by aiocoap's OSCORE wrapper before this, EMAP-8-09); at U a `venID` other than the PSK identity is answered 4.03 and a request
 without `venID` is attributed to the identity (EMAP-8-06); at L an identity other than the upper EMA's `vtnID`,
 or an `emapDistributeEvent` whose `vtnID` differs from it, is answered 4.03 (EMAP-8-07). Refusals carry a
 diagnostic text, never an EMAP message, and the role never sees the request. An upper EMA that accepts a
@@ -18,6 +19,7 @@ from aiocoap import Code, Message
 from conformance.ema.config import EmaConfig
 from conformance.messages import MessageError, ValidMessage, encode, validate
 from conformance.security.dtls import client_credentials_map
+from conformance.security.oscore import server_credentials as oscore_server_credentials
 
 log = logging.getLogger("conformance.ema.security")
 
@@ -31,13 +33,21 @@ class SecurityGuard:
 
     def __init__(self, config: EmaConfig) -> None:
         self.config = config
-        self.client_credentials = client_credentials_map() if config.psk else None
-        if self.client_credentials is not None and config.upper_secured:  # EMAP-8-04
+        self.client_credentials = client_credentials_map() if config.psk or config.oscore else None
+        # One OSCORE context object per link, shared by both directions (aiocoap locks its directory).
+        self.oscore_credentials = oscore_server_credentials(config.oscore) if config.oscore else None
+        if config.upper_secured:  # EMAP-8-04
             self._add_client_entry(config.upper, config.ven_id, config.ven_id)
+        elif config.upper_oscore:
+            self._add_oscore_entry(config.upper, config.upper_vtn_id)
 
     def secured(self, side: str) -> bool:
-        """Whether the links of a role of ``side`` use DTLS-PSK (U: ``--bind``, L: ``--upper``)."""
-        return self.config.upper_secured if side == "L" else self.config.bind.secured
+        """Whether the links of a role of ``side`` are secured (U: ``coaps`` ``--bind`` or OSCORE contexts of
+        lower EMAs; L: ``coaps`` ``--upper`` or an OSCORE context of ``--upper-vtn-id``)."""
+        config = self.config
+        if side == "L":
+            return config.upper_secured or config.upper_oscore
+        return config.bind.secured or any(identity != config.upper_vtn_id for identity in config.oscore)
 
     def check(self, role, message: ValidMessage, identity: str | None) -> tuple[Message | None, ValidMessage]:
         """``(refusal, None)``-like: a 4.01/4.03 response to send instead of processing, or ``(None, message)``
@@ -45,7 +55,7 @@ class SecurityGuard:
         if not self.secured(role.side):
             return None, message
         if identity is None:
-            return _refusal(Code.UNAUTHORIZED, "unprotected request on a DTLS-PSK link (EMAP-8-08)"), message
+            return _refusal(Code.UNAUTHORIZED, "unprotected request on a secured link (EMAP-8-08)"), message
         if role.side == "U":
             return self._check_upper(message, identity)
         return self._check_lower(role, message, identity), message
@@ -78,10 +88,17 @@ class SecurityGuard:
         return None
 
     def _learn_push_address(self, address: str, ven_id: str) -> None:
-        """Push to a lower EMA's ``coaps`` base URI with the vtnID and that link's key (EMAP-8-05)."""
-        if self.client_credentials is None or not address.startswith("coaps:") or ven_id not in self.config.psk:
-            return
-        self._add_client_entry(address, self.config.vtn_id, ven_id)
+        """Push to a lower EMA's ``coaps`` base URI with the vtnID and that link's key (EMAP-8-05), or to its
+        ``coap`` base URI with that link's OSCORE context."""
+        if address.startswith("coaps:") and ven_id in self.config.psk:
+            self._add_client_entry(address, self.config.vtn_id, ven_id)
+        elif address.startswith("coap:") and ven_id in self.config.oscore:
+            self._add_oscore_entry(address, ven_id)
+
+    def _add_oscore_entry(self, base_uri: str, identity: str) -> None:
+        parts = urlsplit(base_uri)
+        self.client_credentials[f"{parts.scheme}://{parts.netloc}/*"] = self.oscore_credentials[":" + identity]
+        log.info("OSCORE towards %s://%s with the context of %r", parts.scheme, parts.netloc, identity)
 
     def _add_client_entry(self, base_uri: str, identity: str, key_of: str) -> None:
         parts = urlsplit(base_uri)

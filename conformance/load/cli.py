@@ -45,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
                    help="ask the IUT (stimulus) to create an event for a random lower EMA every S s")
     p.add_argument("--full-checks", type=int, metavar="K",
                    help="lower EMAs whose exchanges get the full schema and rule checks (default 50)")
-    p.add_argument("--ramp", type=float, metavar="S", help="spread of the start times (default N/100 s)")
+    p.add_argument("--ramp", type=float, metavar="S", help="spread of the start times (default N/50 s, at most half the duration)")
     p.add_argument("--max-inflight", type=int, default=256, metavar="N",
                    help="exchanges in flight at most (default 256)")
     p.add_argument("--keep-registrations", action="store_true",

@@ -98,7 +98,8 @@ def resolve_target(uri: str) -> tuple[str, int, tuple[str, ...]]:
 @dataclass(frozen=True)
 class LoadPlan:
     """One load run. ``full_check_emas``: how many lower EMAs get the full checks (default all up to 50, then
-    50); ``ramp_s``: spread of the start times (default N/100 s, at most a third of the duration)."""
+    50); ``ramp_s``: spread of the start times (default N/50 s, at most half the duration: a registration is five
+    exchanges, so the default keeps the registration burst near 250 exchanges/s)."""
 
     iut: str
     lower_emas: int
@@ -135,4 +136,4 @@ class LoadPlan:
     def ramp(self) -> float:
         if self.ramp_s is not None:
             return self.ramp_s
-        return min(self.lower_emas / 100, self.duration_s / 3)
+        return min(self.lower_emas / 50, self.duration_s / 2)

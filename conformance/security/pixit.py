@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from .credentials import CredentialsError, PskTable
 from .dtls import client_credentials_map
+from .oscore import client_entry as oscore_client_entry
 
 PROFILES = ("nosec", "dtls-psk", "oscore")
 
@@ -20,7 +21,8 @@ class LinkSecurity:
     venID, an upper peer's vtnID); ``iut_identity``: the IUT's own identity when it is DTLS client (lower IUT:
     its venID; upper IUT pushing: its vtnID), same key; ``other_identity``/``other_psk``: a second provisioned
     lower EMA (identity-mismatch tests, EMAP-8-06); ``unprotected_uri``: the IUT's plain ``coap`` base URI where
-    EMAP-8-08 expects 4.01 (optional)."""
+    EMAP-8-08 expects 4.01 (optional); ``oscore_context``: the peer's OSCORE context directory (profile
+    ``oscore``)."""
 
     profile: str = "nosec"
     identity: str | None = None
@@ -29,6 +31,7 @@ class LinkSecurity:
     other_identity: str | None = None
     other_psk: bytes | None = None
     unprotected_uri: str | None = None
+    oscore_context: str | None = None
 
     @classmethod
     def parse(cls, data: Mapping | None) -> LinkSecurity:
@@ -46,9 +49,12 @@ class LinkSecurity:
             other_identity=data.get("other_identity"),
             other_psk=_key(data, "other_psk_hex"),
             unprotected_uri=data.get("unprotected_uri"),
+            oscore_context=data.get("oscore_context"),
         )
         if profile == "dtls-psk" and (not link.identity or link.psk is None):
             raise CredentialsError("pixit.credentials: dtls-psk needs identity and psk_hex")
+        if profile == "oscore" and (not link.identity or not link.oscore_context):
+            raise CredentialsError("pixit.credentials: oscore needs identity and oscore_context")
         if (link.other_identity is None) != (link.other_psk is None):
             raise CredentialsError("pixit.credentials: other_identity and other_psk_hex go together")
         return link
@@ -58,8 +64,14 @@ class LinkSecurity:
         return self.profile == "dtls-psk"
 
     @property
+    def oscore(self) -> bool:
+        return self.profile == "oscore"
+
+    @property
     def table(self) -> PskTable:
         """Every identity of the link with its key (the peer's server side looks keys up here)."""
+        if self.psk is None:
+            return PskTable()
         keys = {self.identity: self.psk}
         if self.iut_identity:
             keys[self.iut_identity] = self.psk
@@ -70,8 +82,10 @@ class LinkSecurity:
     def client_credentials(self, base_uri: str, identity: str | None = None):
         """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``."""
         parts = urlsplit(base_uri)
-        who = identity or self.identity
-        return client_credentials_map({f"{parts.scheme}://{parts.netloc}/*": self.table.client_entry(who)})
+        pattern = f"{parts.scheme}://{parts.netloc}/*"
+        if self.oscore:
+            return client_credentials_map({pattern: oscore_client_entry(self.oscore_context)})
+        return client_credentials_map({pattern: self.table.client_entry(identity or self.identity)})
 
 
 def _key(data: Mapping, item: str) -> bytes | None:

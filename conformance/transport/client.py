@@ -72,10 +72,11 @@ def response_of(msg: Message) -> CoapResponse:
 
 
 async def new_context(credentials=None) -> aiocoap.Context:
-    """A client context: plain UDP (NoSec); with client credentials (DTLS-PSK, clause 8) also ``coaps``."""
+    """A client context: plain UDP (NoSec); with client credentials (clause 8) also ``coaps`` (DTLS-PSK) and
+    OSCORE for the URIs the credentials name."""
     if credentials is None:
         return await aiocoap.Context.create_client_context(transports=["udp6"])
-    context = await aiocoap.Context.create_client_context(transports=["udp6", "tinydtls"])
+    context = await aiocoap.Context.create_client_context(transports=["oscore", "udp6", "tinydtls"])
     context.client_credentials = credentials
     return context
 

@@ -37,7 +37,7 @@ def test_plan_bounds_time_and_load():
     with pytest.raises(PlanError, match="--duration"):
         LoadPlan(iut="coap://127.0.0.1/emap", lower_emas=1, duration_s=3601)
     plan = LoadPlan(iut="coap://127.0.0.1/emap", lower_emas=1000, duration_s=12)
-    assert plan.full_checks == 50 and plan.ramp == 4
+    assert plan.full_checks == 50 and plan.ramp == 6
 
 
 def test_only_loopback_and_private_networks():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.security import LinkSecurity, PskTable
 
@@ -72,3 +74,13 @@ def stub_link() -> LinkSecurity:
     """The security PIXIT of a lower IUT ``ven-1`` whose upper EMA (the suite) is ``vtn-sample``."""
     return LinkSecurity.parse({"profile": "dtls-psk", "identity": "vtn-sample", "psk_hex": KEY_1,
                                "iut_identity": "ven-1"})
+
+
+def oscore_context(directory, sender_hex: str, recipient_hex: str) -> str:
+    """Write an OSCORE context directory (TEST SECRET ONLY) and return its path."""
+    directory.mkdir(parents=True)
+    (directory / "settings.json").write_text(json.dumps({
+        "sender-id_hex": sender_hex, "recipient-id_hex": recipient_hex, "secret_ascii": "emap-oscore-test-secret",
+        "salt_hex": "9e7ca92223786340", "algorithm": "AES-CCM-16-64-128", "kdf-hashfun": "sha256",
+    }))
+    return str(directory)

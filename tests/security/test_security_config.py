@@ -62,3 +62,8 @@ def test_one_profile_per_link_in_push_mode():
     with pytest.raises(ConfigError, match="needs a coaps --upper"):
         lower_config("coap://127.0.0.1:5683/emap")
     assert upper_config().bind.secured
+
+
+def test_coaps_needs_a_concrete_address():
+    with pytest.raises(ConfigError, match="^--bind: a coaps endpoint needs a concrete address, not 0.0.0.0$"):
+        upper_config(bind=Endpoint("0.0.0.0", 0, ("emap",), "coaps"))

@@ -12,8 +12,9 @@ PUSH = ("lower-push",)
 BOTH = ("lower-pull", "lower-push")
 
 
-def _body(envelope: dict) -> dict:
-    return next(iter(envelope.values()))
+def _created(envelope: dict) -> dict:
+    """The `eiCreatedEvent` of an `emapCreatedEvent` envelope."""
+    return envelope["emapCreatedEvent"]["eiCreatedEvent"]
 
 
 def _lower_reply(names, rewrite) -> None:
@@ -165,7 +166,7 @@ def _no_created_event():
     from conformance.messages import build
 
     def rewrite(ema, message, envelope):
-        if "emapCreatedEvent" in envelope and _body(envelope)["eiResponse"]["responseCode"] == "200":
+        if "emapCreatedEvent" in envelope and _created(envelope)["eiResponse"]["responseCode"] == "200":
             return build.response(message.body["requestID"], "200", ven_id=ema.link.ven_id)
         return envelope
 
@@ -177,7 +178,7 @@ def _no_created_event():
 def _event_response_number():
     def rewrite(ema, message, envelope):
         if "emapCreatedEvent" in envelope:
-            responses = _body(envelope).get("eventResponses", {}).get("eventResponse", [])
+            responses = _created(envelope).get("eventResponses", {}).get("eventResponse", [])
             for response in responses:
                 response["qualifiedEventID"]["modificationNumber"] += 1
         return envelope
@@ -316,14 +317,16 @@ def _push_polls():
 
     from conformance.ema.lower.agent import LowerEma
 
-    def poll_due_any_mode(self, now):
-        if self.link is None:
-            return False
-        if self._next_poll is None:
-            self._next_poll = time.monotonic()
-        return now >= self._next_poll
+    def make(bootstrap):
+        def bootstrap_and_poll(self):
+            bootstrap(self)
+            self._polling, self._next_poll = True, time.monotonic()
 
-    replace(LowerEma, "_poll_due", poll_due_any_mode)
+        return bootstrap_and_poll
+
+    wrap(LowerEma, "_bootstrap", make)
+    replace(LowerEma, "_poll_due", lambda self, now: self.link is not None and self._polling
+            and self._next_poll is not None and now >= self._next_poll)
 
 
 # Annex A: opt change

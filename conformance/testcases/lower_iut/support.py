@@ -278,7 +278,14 @@ class LowerLink:
             await self.act("create-registration", {})
             await self.peer.wait_for(lambda: self.peer.registered, self.prompt + self.exchange_timeout)
         if not self.peer.registered:
-            raise Inconclusive("precondition: the IUT did not register with the reference upper EMA")
+            refused = [ex.response_message for ex in iut_requests(self.trace, "emapCreatePartyRegistration")
+                       if ex.response_message is not None and ex.response_message.response_code != "200"]
+            why = ""
+            if refused:
+                response = refused[-1].body["eiResponse"]
+                why = f" (its create was answered {response['responseCode']}: " \
+                      f"{response.get('responseDescription', '')})"
+            raise Inconclusive(f"precondition: the IUT did not register with the reference upper EMA{why}")
         await self.settled()
         return self
 

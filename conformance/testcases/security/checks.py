@@ -1,8 +1,9 @@
-"""Clause-8 checks of an upper EMA (upper or intermediate IUT) under DTLS-PSK, shared by the TC-S-8 test cases
-and the suite's own tests of the sample EMA. Each check raises ``Fail`` naming the requirement it finds broken.
+"""Clause-8 checks of an upper EMA (upper or intermediate IUT) under DTLS-PSK or OSCORE, shared by the TC-S-8
+test cases and the suite's own tests of the sample EMA. Each check raises ``Fail`` naming the requirement it
+finds broken.
 
-DTLS exchanges go straight from the peer's client to the IUT (a relay could only record ciphertext); each
-exchange is noted in the test's trace instead."""
+Protected exchanges go straight from the peer's client to the IUT (a relay could only record ciphertext); each
+exchange is noted in the test's trace instead (the OSCORE replay check relays and records its datagrams)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from conformance.security import LinkSecurity
 from conformance.transport import codec
 from conformance.transport.client import CoapClient, CoapResponse, TransportError
 from conformance.transport.raw import raw_exchange
+from conformance.transport.tap import WireTap
+from conformance.transport.trace import TO_IUT, Trace
 from conformance.verdict import Fail, Inconclusive
 
 REGISTER = "EiRegisterParty"
@@ -22,24 +25,26 @@ POLL = "EmapPoll"
 
 @dataclass
 class SecureUpper:
-    """An upper IUT reached over DTLS-PSK with the PIXIT credentials: ``base_uri`` is its ``coaps`` base URI."""
+    """An upper IUT reached with the PIXIT credentials: ``base_uri`` is its ``coaps`` (DTLS-PSK) or ``coap``
+    (OSCORE) base URI."""
 
     base_uri: str
     link: LinkSecurity
     timeout: float
     trace: object = None
     seq: list = field(default_factory=lambda: [0])
+    _credentials: dict = field(default_factory=dict)
 
     def request_id(self, what: str) -> str:
         self.seq[0] += 1
         return f"sec-{what}-{self.seq[0]}"
 
     async def post(self, resource: str, envelope: dict, *, identity: str | None = None,
-                   base_uri: str | None = None) -> CoapResponse:
-        """POST ``envelope``; over DTLS presenting ``identity`` (default: the peer's), or plain to a ``coap``
-        ``base_uri``."""
+                   base_uri: str | None = None, protected: bool = True) -> CoapResponse:
+        """POST ``envelope`` to ``base_uri`` (default: the IUT's), protected with the link's credentials
+        presenting ``identity`` (DTLS-PSK; default: the peer's), or unprotected."""
         base = base_uri or self.base_uri
-        credentials = self.link.client_credentials(base, identity) if base.startswith("coaps:") else None
+        credentials = self.credentials(base, identity) if protected else None
         client = await CoapClient.create(credentials=credentials)
         try:
             response = await client.request(f"{base}/{resource}", payload=envelope, timeout=self.timeout)
@@ -51,6 +56,15 @@ class SecureUpper:
         self.note(f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity!r}: "
                   f"{response.code} {response.payload[:200]!r}")
         return response
+
+    def credentials(self, base_uri: str, identity: str | None):
+        """The client credentials towards ``base_uri``, made once: an OSCORE context must stay one object (aiocoap
+        locks its directory and keeps its sequence number), so under OSCORE one map serves every ``coap`` URI."""
+        key = ("oscore",) if self.link.oscore else (base_uri, identity)
+        if key not in self._credentials:
+            self._credentials[key] = self.link.client_credentials("coap://*" if self.link.oscore else base_uri,
+                                                                  identity)
+        return self._credentials[key]
 
     def note(self, text: str) -> None:
         if self.trace is not None:
@@ -74,15 +88,15 @@ def expect_refusal(response: CoapResponse, code: str, requirement: str, what: st
 
 async def check_handshake(upper: SecureUpper) -> None:
     """EMAP-8-01, EMAP-8-03: a DTLS 1.2 PSK handshake (TLS_PSK_WITH_AES_128_CCM_8 only) with the peer's identity
-    completes and the IUT answers an EMAP request over it."""
+    completes (or, under OSCORE, a protected request is accepted) and the IUT answers an EMAP request."""
     try:
         response = await upper.post(REGISTER, build.query_registration(upper.request_id("hs"),
                                                                        ven_id=upper.link.identity))
     except TransportError as exc:
-        raise Fail(f"EMAP-8-03: no DTLS-PSK exchange with identity {upper.link.identity!r}: {exc}") from None
+        raise Fail(f"EMAP-8-03: no {upper.link.profile} exchange as {upper.link.identity!r}: {exc}") from None
     if response.code != "2.04" or response.message is None:
-        raise Fail(f"EMAP-8-01: emapQueryRegistration over DTLS-PSK answered {response.code}, expected 2.04 "
-                   f"with an EMAP message")
+        raise Fail(f"EMAP-8-01: emapQueryRegistration under {upper.link.profile} answered {response.code}, "
+                   f"expected 2.04 with an EMAP message")
 
 
 async def check_identity_mismatch(upper: SecureUpper) -> None:
@@ -103,13 +117,14 @@ async def check_identity_mismatch(upper: SecureUpper) -> None:
 
 
 async def check_unprotected_refused(upper: SecureUpper) -> None:
-    """EMAP-8-08: an EMAP request on the IUT's plain ``coap`` port, from a peer whose link is DTLS-PSK, is
-    answered 4.01."""
-    if not upper.link.unprotected_uri:
+    """EMAP-8-08: an unprotected EMAP request from a peer whose link is secured is answered 4.01: on the IUT's
+    plain ``coap`` port (DTLS-PSK), on its base URI (OSCORE)."""
+    target = upper.link.unprotected_uri or (upper.base_uri if upper.link.oscore else None)
+    if not target:
         raise Inconclusive("pixit.credentials.unprotected_uri not given: the IUT's plain coap port is unknown")
     query = build.query_registration(upper.request_id("plain"), ven_id=upper.link.identity)
     try:
-        response = await upper.post(REGISTER, query, base_uri=upper.link.unprotected_uri)
+        response = await upper.post(REGISTER, query, base_uri=target, protected=False)
     except TransportError:
         raise Fail("EMAP-8-08: no answer on the plain coap port; the binding requires 4.01") from None
     expect_refusal(response, "4.01", "EMAP-8-08", "an unprotected emapQueryRegistration")
@@ -135,4 +150,34 @@ async def check_plain_datagram_dropped(upper: SecureUpper, wait: float) -> None:
 
 def _address(uri: str) -> tuple[str, int]:
     parts = urlsplit(uri)
-    return parts.hostname, parts.port or 5684
+    return parts.hostname, parts.port or (5684 if parts.scheme == "coaps" else 5683)
+
+
+async def check_oscore_replay(upper: SecureUpper, wait: float) -> None:
+    """EMAP-8-09: a protected request sent again with the same sequence number is answered 4.01 and not
+    executed (RFC 8613 section 7.4)."""
+    host, port = _address(upper.base_uri)
+    trace = upper.trace if upper.trace is not None else Trace("oscore-replay")
+    tap = await WireTap.start(target=(host, port), trace=trace, towards_target=TO_IUT)
+    try:
+        tap_host, tap_port = tap.address
+        relayed = f"coap://{tap_host}:{tap_port}/{upper.base_uri.split('/', 3)[3]}"
+        query = build.query_registration(upper.request_id("rp"), ven_id=upper.link.identity)
+        first = await upper.post(REGISTER, query, base_uri=relayed)
+    finally:
+        await tap.stop()
+    if first.code != "2.04":
+        raise Inconclusive(f"precondition: the protected emapQueryRegistration was answered {first.code}")
+    sent = [r for r in trace.records if r.direction == TO_IUT and r.coap is not None and r.coap.is_request]
+    replies = await raw_exchange((host, port), sent[-1].raw, wait, trace=upper.trace)
+    codes = [codec.code_text(codec.decode(r).code) for r in replies if _decodes(r)]
+    if "4.01" not in codes:
+        raise Fail(f"EMAP-8-09: the replayed OSCORE request was answered {codes or 'with nothing'}, expected 4.01")
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        codec.decode(data)
+    except codec.CodecError:
+        return False
+    return True

@@ -26,12 +26,13 @@ def exchange_timeout(timing) -> float:
 
 @pytest.fixture
 def secure_upper(profile, timing, iut, trace) -> SecureUpper:
-    """The upper IUT over DTLS-PSK with the PIXIT credentials (INCONCLUSIVE when the PIXIT names none)."""
+    """The upper IUT with the PIXIT credentials, DTLS-PSK or OSCORE (INCONCLUSIVE when the PIXIT names none)."""
     link = link_security(profile)
-    if not link.dtls:
-        raise Inconclusive("pixit.credentials.profile is not dtls-psk: no DTLS-PSK credentials to test with")
-    if not (iut.base_uri or "").startswith("coaps:"):
-        raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a coaps URI")
+    if not (link.dtls or link.oscore):
+        raise Inconclusive("pixit.credentials.profile is nosec: no credentials to test with")
+    scheme = "coaps:" if link.dtls else "coap:"
+    if not (iut.base_uri or "").startswith(scheme):
+        raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a {scheme} URI ({link.profile})")
     return SecureUpper(iut.base_uri, link, exchange_timeout(timing), trace)
 
 

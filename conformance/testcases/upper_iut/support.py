@@ -188,10 +188,10 @@ def lower_status_request(peer) -> dict:
             "rIDs": [status["emapReportDescription"][0]["rID"]], "granularity": "PT0S", "reportBackDuration": "PT0S"}
 
 
-async def let_iut_act(peer) -> None:
-    """Wait the declared bound (T_PROMPT + tolerance) by which U must have queued what a stimulus asked for, when
-    the test must not fetch it yet (pull mode: fetching it would deliver it)."""
-    await asyncio.sleep(peer.prompt)
+async def let_iut_act(peer, bounds: int = 1) -> None:
+    """Wait ``bounds`` times the declared bound (T_PROMPT + tolerance) by which U must have queued what a stimulus
+    asked for, when the test must not fetch it yet (pull mode: fetching it would deliver it)."""
+    await asyncio.sleep(bounds * peer.prompt)
 
 
 def messages_to(trace, peer, name: str) -> list:
