@@ -159,7 +159,7 @@ def _payload_text(payload: bytes) -> str:
         return f"({len(payload)} bytes, not UTF-8)"
     try:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return text
 
 

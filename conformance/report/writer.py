@@ -28,9 +28,9 @@ def write_reports(results: dict, out_dir: Path, *, trace_dir: Path | None = None
     out_dir.mkdir(parents=True, exist_ok=True)
     traces = load_traces(runs_of(results), Path(trace_dir) if trace_dir is not None else out_dir)
     (out_dir / RESULTS_FILE).write_text(
-        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", errors="backslashreplace"
     )
-    (out_dir / HTML_FILE).write_text(render_html(results, traces), encoding="utf-8")
+    (out_dir / HTML_FILE).write_text(render_html(results, traces), encoding="utf-8", errors="backslashreplace")
     (out_dir / JUNIT_FILE).write_bytes(render_junit(results))
     records = [record for run in traces for loaded in run if loaded.trace for record in loaded.trace.records]
     write_pcapng(records, out_dir / PCAPNG_FILE)

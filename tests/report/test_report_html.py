@@ -153,3 +153,23 @@ def test_run_without_tests_renders(results, report_dir):
     del results["fuzz"]
     html, page = _render(results, report_dir)
     assert 'data-verdict="not-applicable"' in html and "No request/response exchanges" in html
+
+
+def test_hostile_payloads_and_reasons_do_not_break_the_writer(results, report_dir):
+    """A lone surrogate in a reason and a payload nested deeper than the JSON parser goes are still reported."""
+    from report_samples import write_trace
+
+    from conformance.transport import codec
+    from conformance.transport.trace import TO_IUT
+
+    deep = b"[" * 5000 + b"]" * 5000
+    post = codec.encode(
+        codec.request("POST", "/emap/EiEvent", mid=7, token=b"\x07", payload=deep, content_format=50)
+    )
+    test = results["tests"][0]
+    write_trace(report_dir / test["trace"], test["id"], [(0.01, TO_IUT, post)])
+    test["reason"] = "answered with '\ud800'"
+    write_reports(results, report_dir)
+    stored = json.loads((report_dir / "results.json").read_text(encoding="utf-8"))
+    assert stored["tests"][0]["reason"] == "answered with '\ud800'"
+    assert "EiEvent" in (report_dir / "conformance.html").read_text(encoding="utf-8")
