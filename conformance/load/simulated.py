@@ -134,7 +134,7 @@ class SimulatedLower(LowerPeer):
         """POST through the lean endpoint; the answer is judged and counted, then handed back like the peer's."""
         await self.start()
         shared = self.shared
-        payload = encode(message)
+        payload = message if isinstance(message, bytes) else encode(message)
         request = light_message(payload)
         wait = self.exchange_timeout if timeout is None else timeout
         async with shared.inflight:

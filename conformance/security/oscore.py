@@ -49,6 +49,16 @@ def protected_site(site, credentials: aiocoap.credentials.CredentialsMap):
     return OscoreSiteWrapper(site, credentials)
 
 
-def client_entry(directory: str) -> dict:
-    """An aiocoap ``client_credentials`` value protecting requests with the context in ``directory``."""
-    return {"oscore": {"contextfile": str(Path(directory)) + "/"}}
+_client_maps: dict[str, aiocoap.credentials.CredentialsMap] = {}
+
+
+def client_credentials(directory: str) -> aiocoap.credentials.CredentialsMap:
+    """Client credentials protecting every ``coap`` request with the context in ``directory``. One map per
+    directory and process: aiocoap locks a context's directory and keeps its sequence number in the object, so
+    every client of this process must share it."""
+    key = str(Path(directory).resolve())
+    if key not in _client_maps:
+        credentials = aiocoap.credentials.CredentialsMap()
+        credentials.load_from_dict({"coap://*": {"oscore": {"contextfile": key + "/"}}})
+        _client_maps[key] = credentials
+    return _client_maps[key]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from .credentials import CredentialsError, PskTable
 from .dtls import client_credentials_map
-from .oscore import client_entry as oscore_client_entry
+from .oscore import client_credentials as oscore_client_credentials
 
 PROFILES = ("nosec", "dtls-psk", "oscore")
 
@@ -80,11 +80,12 @@ class LinkSecurity:
         return PskTable(keys)
 
     def client_credentials(self, base_uri: str, identity: str | None = None):
-        """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``."""
+        """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``; under
+        OSCORE the process's one map of the link's context (it protects every ``coap`` request)."""
         parts = urlsplit(base_uri)
         pattern = f"{parts.scheme}://{parts.netloc}/*"
         if self.oscore:
-            return client_credentials_map({pattern: oscore_client_entry(self.oscore_context)})
+            return oscore_client_credentials(self.oscore_context)
         return client_credentials_map({pattern: self.table.client_entry(identity or self.identity)})
 
 

@@ -58,8 +58,8 @@ def run_profile(profile: str, out_dir: Path, *, mutant: str | None = None, selec
             return RunResult(problem=f"no result within {timeout:g} s", duration_s=time.monotonic() - started)
     result = read_results(out_dir / "results.json")
     result.duration_s = time.monotonic() - started
-    if result.problem is None and code not in (0, 1):
-        result.problem = f"run ended with exit status {code} (see {out_dir / 'run.log'})"
+    if result.problem is None and not result.verdicts:
+        result.problem = f"no verdicts; exit status {code} (see {out_dir / 'run.log'})"
     return result
 
 

@@ -3,6 +3,9 @@ and a mutant of its guard that accepts unprotected requests."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 import pytest
 from security_helpers import TIMEOUT, oscore_context
 
@@ -60,6 +63,44 @@ def test_oscore_options(tmp_path):
     assert config.oscore == {"ven-1": context + "/"}
     with pytest.raises(ConfigError, match="has no settings.json"):
         config_from_args(["--role", "upper", "--oscore", f"ven-1={tmp_path}"])
-    with pytest.raises(ConfigError, match="only for an upper role"):
+    with pytest.raises(ConfigError, match="OSCORE lower links need an upper role on a coap --bind"):
         config_from_args(["--role", "upper", "--bind", "coaps://127.0.0.1:0/emap", "--psk", "ven-1=00",
                           "--oscore", f"ven-1={context}"])
+
+
+async def _line_with(stream, text: str, timeout: float) -> str:
+    """The first line of ``stream`` containing ``text`` (bounded)."""
+    async with asyncio.timeout(timeout):
+        while line := (await stream.readline()).decode():
+            if text in line:
+                return line
+    raise AssertionError(f"{text!r} never logged")
+
+
+async def test_sample_lower_push_over_oscore(tmp_path):
+    """Both directions of one OSCORE link: the lower EMA registers (its context bound to its venID at U) and the
+    upper EMA pushes an event to its coap transport address with the same context."""
+    upper_side = oscore_context(tmp_path / "u", "01", "02")
+    lower_side = oscore_context(tmp_path / "l", "02", "01")
+    config = EmaConfig(role="upper", bind=Endpoint("127.0.0.1", 0, ("emap",)), oscore={"ven-1": upper_side + "/"},
+                       t_prompt=2, poll_freq=2, ack_timeout=0.5, max_retransmit=2)
+    config.validate()
+    ema = RunningEma(config)
+    ready = await ema.start()
+    lower = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "conformance.ema.main", "--role", "lower", "--mode", "push",
+        "--bind", "coap://127.0.0.1:0/emapl", "--upper", ready["upper"], "--ven-id", "ven-1",
+        "--upper-vtn-id", "vtn-sample", "--oscore", f"vtn-sample={lower_side}", "--t-prompt", "2",
+        "--ack-timeout", "0.5", "--max-retransmit", "2", "--backoff-initial", "1", "--backoff-cap", "2",
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    try:
+        await _line_with(lower.stderr, "registered:", TIMEOUT)
+        link = ema.agent.routes[("emap",)].registry.by_ven("ven-1")
+        assert link is not None and link.transport_address.startswith("coap://")
+        status, _ = await ema.agent.stimulate("create-event", {"venID": "ven-1"})
+        assert status == "accepted"
+        await _line_with(lower.stderr, "emapDistributeEvent -> 2.04 emapCreatedEvent", TIMEOUT)
+    finally:
+        lower.terminate()
+        await lower.wait()
+        await ema.stop()

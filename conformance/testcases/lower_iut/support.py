@@ -7,6 +7,7 @@ wire. Driving helpers (``LowerLink``) only make things happen and wait, always b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from conformance.messages import MESSAGES, RESPONSES_OF, SERVICE_RESOURCE, encode
@@ -304,6 +305,22 @@ class LowerLink:
                                         self.prompt + self.exchange_timeout):
             raise Inconclusive("precondition: the IUT did not re-register on the create-registration stimulus")
         return before
+
+    @contextlib.asynccontextmanager
+    async def granting(self, seconds: float):
+        """Re-register the IUT under an ``emapRequestedPollFreq`` of ``seconds`` for the block, then restore the
+        profile's grant (poll timing is only measurable when the grant is well above the 1 s tolerance)."""
+        original = self.peer.poll_freq_s
+        self.peer.poll_freq_s = max(original, seconds)
+        try:
+            await self.reregister()
+            await self.settled()
+            yield self
+        finally:
+            self.peer.poll_freq_s = original
+            if self.peer.registered:
+                await self.reregister()
+                await self.settled()
 
     # stimuli
     async def act(self, action: str, args: dict | None = None) -> None:

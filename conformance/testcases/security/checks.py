@@ -58,12 +58,10 @@ class SecureUpper:
         return response
 
     def credentials(self, base_uri: str, identity: str | None):
-        """The client credentials towards ``base_uri``, made once: an OSCORE context must stay one object (aiocoap
-        locks its directory and keeps its sequence number), so under OSCORE one map serves every ``coap`` URI."""
-        key = ("oscore",) if self.link.oscore else (base_uri, identity)
+        """The client credentials towards ``base_uri`` presenting ``identity``, made once per pair."""
+        key = (base_uri, identity)
         if key not in self._credentials:
-            self._credentials[key] = self.link.client_credentials("coap://*" if self.link.oscore else base_uri,
-                                                                  identity)
+            self._credentials[key] = self.link.client_credentials(base_uri, identity)
         return self._credentials[key]
 
     def note(self, text: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.testcases.marker import emap_test
+from conformance.testcases.security.conftest import link_security
 from conformance.testcases.upper_iut.conftest import lower  # noqa: F401  (reference lower EMAs)
 from conformance.verdict import Fail, Inconclusive
 
@@ -18,10 +19,10 @@ async def _create(peer, signature: bool) -> str | None:
 
 
 @emap_test("TC-S-8-08", requirements=["EMAP-8-10"], applies=UPPER_NOSEC)
-async def test_signature_value_not_rejected(iut, lower):  # noqa: F811
+async def test_signature_value_not_rejected(iut, profile, lower):  # noqa: F811
     """A registration with emapSignature true is accepted like the same registration with false."""
-    if not (iut.base_uri or "").startswith("coap:"):
-        raise Inconclusive("the IUT's base URI is not a NoSec coap URI")
+    if link_security(profile).profile != "nosec":
+        raise Inconclusive("the link under test is secured; the reference lower EMAs speak NoSec")
     baseline = await _create(await lower(register=False), False)
     if baseline != "200":
         raise Inconclusive(f"precondition: a registration with emapSignature false was answered {baseline}")
