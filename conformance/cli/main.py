@@ -60,6 +60,8 @@ def parser() -> OneLineParser:
                      help="failures of tests checking only should/may requirements fail the run too")
     run.add_argument("--fuzz-examples", type=number(int, 1), metavar="N", help="examples per property test")
     run.add_argument("--fuzz-seconds", type=number(float, 0), metavar="S", help="time budget per property test")
+    run.add_argument("--replay", metavar="FILE",
+                     help="re-run a failing fuzz case saved under <report-dir>/fuzz/ (its profile and test)")
     run.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS",
                      help="further pytest options after '--' (e.g. -- -x -v)")
     listing = sub.add_parser("list", help="print the test plan without sending anything")

@@ -7,6 +7,7 @@ Each profile's run writes its reports into the report directory (one profile) or
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -37,6 +38,8 @@ def check_inputs(args) -> list:
             check_iut(args.iut, "--iut")
         except SettingsError as exc:
             raise CliError(str(exc)) from None
+    if args.replay is not None:
+        apply_replay(args)
     if args.baseline is not None:
         from conformance.report.baseline import load_baseline
 
@@ -45,6 +48,20 @@ def check_inputs(args) -> list:
         except (ValueError, OSError) as exc:
             raise CliError(f"--baseline: {exc}") from None
     return load_profiles(args.profile)
+
+
+def apply_replay(args) -> None:
+    """``--replay FILE``: run the saved case's test under its profile (unless given), the file passed to the fuzz
+    test cases through the environment of the pytest runs."""
+    from conformance.fuzz.replay import REPLAY_ENV, ReplayError, load
+
+    try:
+        data = load(args.replay)
+    except ReplayError as exc:
+        raise CliError(str(exc)) from None
+    args.profile = args.profile or [data["profile"]]
+    args.k = args.k or data["test"]
+    os.environ[REPLAY_ENV] = str(Path(args.replay).resolve())
 
 
 def pytest_command(args, profile_spec: str, out_dir: Path) -> list[str]:

@@ -4,7 +4,7 @@ A failing fuzz test writes ``<report-dir>/fuzz/<test id>.json``:
 ``{"format": "emap-fuzz-replay/1", "test": id, "profile": name, "seed": n, "problem": text,
 "cases": [case, ...] | "steps": [step, ...], "sent": text}``. Re-running it: the test whose id the file names
 replays the saved cases (or procedure steps) instead of drawing new ones when ``EMAP_FUZZ_REPLAY`` names the
-file (``emap-conformance run --replay FILE`` once the command line has that option).
+file (``emap-conformance run --replay FILE`` sets it).
 """
 
 from __future__ import annotations
@@ -43,10 +43,9 @@ def save(report_dir: Path, test_id: str, *, profile: str, seed: int, problem: st
     return path
 
 
-def command(path: Path, *, profile: str, test_id: str) -> str:
-    """The one-line shell command that replays a saved case."""
-    return (f"{REPLAY_ENV}={shlex.quote(str(path))} emap-conformance run --profile {shlex.quote(profile)} "
-            f"-k {shlex.quote(test_id)}")
+def command(path: Path) -> str:
+    """The one-line shell command that replays a saved case (the file names its profile and test)."""
+    return f"emap-conformance run --replay {shlex.quote(str(path))}"
 
 
 def load(path: str | Path) -> dict:

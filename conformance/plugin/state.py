@@ -59,6 +59,7 @@ class EmapRun:
         self.tests: list[dict] = []
         self.status: int | None = None
         self.warning: str | None = None
+        self.fuzz_stats = None  # set by the fuzz test cases: results.json "fuzz"
 
     @property
     def iut_setting(self) -> str:
@@ -141,6 +142,8 @@ class EmapRun:
             "aborted": self.aborted,
             "tests": tests,
         }
+        if self.fuzz_stats is not None:
+            results["fuzz"] = self.fuzz_stats.as_dict()
         refresh(results, self.catalogue)
         if self.baseline is not None:
             from conformance.report.baseline import apply_baseline

@@ -71,6 +71,7 @@ def test_list_json_with_selection(tmp_path):
     ("run", "--profile", "upper", "--fuzz-examples", "0"),
     ("run", "--profile", "upper", "--baseline", "missing.toml"),
     ("run", "--no-such-option"),
+    ("run", "--replay", "missing-replay.json"),
 ])
 def test_bad_input_is_one_line_and_2(tmp_path, args):
     proc = emap(*args, cwd=tmp_path)
@@ -141,3 +142,15 @@ def test_pytest_command_of_a_run():
     assert "--profile upper --report-dir /tmp/r --seed 7" in joined and "--iut coap://192.0.2.1/emap" in joined
     assert "-k TC-U" in joined and "--fuzz-seconds 1.5" in joined and "--emap-strict" in joined
     assert cmd[-1] == "-x" and ("-p conformance.plugin" in joined) is not plugin_registered()
+
+
+def test_replay_selects_the_saved_test_and_profile(tmp_path, monkeypatch):
+    from conformance.cli.run import apply_replay
+    from conformance.fuzz import replay
+
+    monkeypatch.setenv(replay.REPLAY_ENV, "")  # restored after the test; apply_replay sets it
+    path = replay.save(tmp_path, "TC-F-MSG[emapPoll]", profile="upper", seed=3, problem="p", sent=b"", cases=[])
+    args = Namespace(replay=str(path), profile=None, k=None)
+    apply_replay(args)
+    assert args.profile == ["upper"] and args.k == "TC-F-MSG[emapPoll]"
+    assert os.environ[replay.REPLAY_ENV] == str(path.resolve())

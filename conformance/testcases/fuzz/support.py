@@ -46,11 +46,11 @@ async def upper_target(iut, trace, timing, profile):
 def report_finding(finding: Finding, *, case_id: str, emap_run, stats, history=(), steps=None) -> Fail:
     """Save the replay file (the cases that led to the failure, the shrunk failing one last), record the finding,
     and the Fail to raise (problem | replay command)."""
-    profile = emap_run.profile.name
+    profile = str(emap_run.profile.path or emap_run.profile.name)  # what --replay loads the profile from
     cases = None if steps is not None else [case.to_dict() for case in (*history, finding.case)]
     path = replay.save(emap_run.settings.report_dir, case_id, profile=profile, seed=emap_run.settings.seed,
                        problem=finding.problem, sent=finding.sent, cases=cases, steps=steps)
-    line = replay.command(path, profile=profile, test_id=case_id)
+    line = replay.command(path)
     stats.findings.append({"test": case_id, "detail": finding.problem, "replay": line})
     problem = finding.problem if len(finding.problem) <= PROBLEM_LIMIT else finding.problem[:PROBLEM_LIMIT] + "..."
     return Fail(f"{problem} | replay: {line}")
