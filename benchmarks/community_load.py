@@ -3,10 +3,11 @@ lower EMAs, against a bare aiocoap echo server measured in the same run.
 
 For each N (default 100, 1000, 5000): start the sample upper EMA in its own process, register N simulated
 pull-mode lower EMAs (the full bootstrap of EMAP-6.2.3-12, every answer checked), read the EMA's memory per
-registered lower EMA, then drive polls for a fixed time with a fixed window of exchanges in flight, round robin over
-the N lower EMAs (each from its own socket); then the same polls, from N fresh sockets, against the echo server.
-Printed: poll exchanges/s of both and their ratio (target >= 0.6), KiB per registered lower EMA in the EMA (target
-<= 20), KiB per simulated lower EMA in the simulator, CPU ms per poll in the EMA, and violations seen.
+registered lower EMA, then drive polls for a fixed time with a fixed window of exchanges in flight, round
+robin over the N lower EMAs (each from its own socket); then the same polls, from N fresh sockets, against the
+echo server. Printed: poll exchanges/s of both and their ratio (target >= 0.6), KiB per registered lower EMA
+in the EMA (target <= 20), KiB per simulated lower EMA in the simulator, CPU ms per poll in the EMA, and
+violations seen.
 
 The poll phase sends polls as fast as the window allows (a capacity measurement): a lower EMA then polls more
 often than emapRequestedPollFreq, which the load command never does.
@@ -40,19 +41,36 @@ TIMING = Timing(t_prompt_s=10, ack_timeout_s=2, max_retransmit=4)
 
 def shared_for(uri: str, window: int) -> Shared:
     host, port, path = resolve_target(uri)
-    return Shared(target=(host, port), base_path=path, timing=TIMING, checker=Checker(), stats=LoadStats(),
-                  inflight=asyncio.Semaphore(window), stop=asyncio.Event(),
-                  rates={"opt": 0.0, "report": 0.0, "event": 0.0})
+    return Shared(
+        target=(host, port),
+        base_path=path,
+        timing=TIMING,
+        checker=Checker(),
+        stats=LoadStats(),
+        inflight=asyncio.Semaphore(window),
+        stop=asyncio.Event(),
+        rates={"opt": 0.0, "report": 0.0, "event": 0.0},
+    )
 
 
 async def population(shared: Shared, count: int, *, full_checks: int) -> tuple[list[SimulatedLower], float]:
-    """``count`` pull-mode simulated lower EMAs with open sockets; and their memory, KiB each (tracemalloc)."""
+    """``count`` pull-mode simulated lower EMAs with open sockets; and their memory, KiB each
+    (tracemalloc)."""
     rng = random.Random(7)
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    members = [SimulatedLower(i, shared, pull=True, full_check=i < full_checks, rng=random.Random(rng.getrandbits(64)),
-                              run_tag="b") for i in range(count)]
+    members = [
+        SimulatedLower(
+            i,
+            shared,
+            pull=True,
+            full_check=i < full_checks,
+            rng=random.Random(rng.getrandbits(64)),
+            run_tag="b",
+        )
+        for i in range(count)
+    ]
     for member in members:
         await member.start()
     per_member = (tracemalloc.get_traced_memory()[0] - before) / 1024 / count
@@ -115,13 +133,20 @@ async def measure(count: int, seconds: float, window: int) -> dict:
         for twin in twins:
             await twin.stop()
     ema_rate, echo_rate = polls / seconds, echo_polls / seconds
-    return {"lower_emas": count, "registered": sum(joined), "register_s": round(register_s, 2),
-            "ema_polls_per_s": round(ema_rate, 1), "echo_polls_per_s": round(echo_rate, 1),
-            "ratio": round(ema_rate / echo_rate, 3) if echo_rate else None,
-            "ema_kib_per_lower": round(ema_kib, 2), "simulator_kib_per_lower": round(sim_kib, 2),
-            "ema_cpu_ms_per_poll": round(ema_cpu_ms, 3), "echo_cpu_ms_per_poll": round(echo_cpu_ms, 3),
-            "violations": checker["total"],
-            "violations_by_requirement": checker["by_requirement"]}
+    return {
+        "lower_emas": count,
+        "registered": sum(joined),
+        "register_s": round(register_s, 2),
+        "ema_polls_per_s": round(ema_rate, 1),
+        "echo_polls_per_s": round(echo_rate, 1),
+        "ratio": round(ema_rate / echo_rate, 3) if echo_rate else None,
+        "ema_kib_per_lower": round(ema_kib, 2),
+        "simulator_kib_per_lower": round(sim_kib, 2),
+        "ema_cpu_ms_per_poll": round(ema_cpu_ms, 3),
+        "echo_cpu_ms_per_poll": round(echo_cpu_ms, 3),
+        "violations": checker["total"],
+        "violations_by_requirement": checker["by_requirement"],
+    }
 
 
 async def main(argv: list[str]) -> int:
@@ -136,14 +161,23 @@ async def main(argv: list[str]) -> int:
         rows.append(row)
         emit(f"community-load N={count}", row)
     at_1000 = next((r for r in rows if r["lower_emas"] == 1000), rows[-1])
-    emit("community-load summary", {
-        "ratio_at_N": f"{at_1000['ratio']} at N={at_1000['lower_emas']} ("
-                      f"{verdict(at_1000['ratio'] or 0, 0.6, at_least=True)})",
-        "ema_kib_per_lower_at_N": f"{at_1000['ema_kib_per_lower']} ("
-                                  f"{verdict(at_1000['ema_kib_per_lower'], 20, at_least=False)})",
-        "growth": {r["lower_emas"]: {"ratio": r["ratio"], "ema_kib_per_lower": r["ema_kib_per_lower"],
-                                     "ema_polls_per_s": r["ema_polls_per_s"]} for r in rows},
-    })
+    emit(
+        "community-load summary",
+        {
+            "ratio_at_N": f"{at_1000['ratio']} at N={at_1000['lower_emas']} ("
+            f"{verdict(at_1000['ratio'] or 0, 0.6, at_least=True)})",
+            "ema_kib_per_lower_at_N": f"{at_1000['ema_kib_per_lower']} ("
+            f"{verdict(at_1000['ema_kib_per_lower'], 20, at_least=False)})",
+            "growth": {
+                r["lower_emas"]: {
+                    "ratio": r["ratio"],
+                    "ema_kib_per_lower": r["ema_kib_per_lower"],
+                    "ema_polls_per_s": r["ema_polls_per_s"],
+                }
+                for r in rows
+            },
+        },
+    )
     return 1 if any(r["violations"] for r in rows) else 0
 
 

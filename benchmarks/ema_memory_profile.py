@@ -1,9 +1,10 @@
 """Where the sample upper EMA's memory per registered lower EMA goes (a diagnostic next to community_load.py).
 
-Runs the sample upper EMA in this process, registers N simulated pull-mode lower EMAs (full bootstrap), and prints
-the Python heap growth per lower EMA from tracemalloc, by file and by line. The simulated lower EMAs are created
-before the first snapshot and keep nothing of the answers, so the growth is the EMA's: its link state, its
-EMAP-7.1.5-07 repeat cache and aiocoap's message-layer duplicate cache (both kept for EXCHANGE_LIFETIME).
+Runs the sample upper EMA in this process, registers N simulated pull-mode lower EMAs (full bootstrap), and
+prints the Python heap growth per lower EMA from tracemalloc, by file and by line. The simulated lower EMAs
+are created before the first snapshot and keep nothing of the answers, so the growth is the EMA's: its link
+state, its EMAP-7.1.5-07 repeat cache and aiocoap's message-layer duplicate cache (both kept for
+EXCHANGE_LIFETIME).
 
     python benchmarks/ema_memory_profile.py [N]
 """
@@ -22,8 +23,20 @@ from conformance.ema.main import RunningEma, config_from_args
 
 
 async def main(count: int) -> None:
-    config = config_from_args(["--role", "upper", "--bind", "coap://127.0.0.1:0/emap", "--control",
-                               "coap://127.0.0.1:0", "--poll-freq", "1", "--log-level", "ERROR"])
+    config = config_from_args(
+        [
+            "--role",
+            "upper",
+            "--bind",
+            "coap://127.0.0.1:0/emap",
+            "--control",
+            "coap://127.0.0.1:0",
+            "--poll-freq",
+            "1",
+            "--log-level",
+            "ERROR",
+        ]
+    )
     ema = RunningEma(dataclasses.replace(config, registrations_limit=count))
     ready = await ema.start()
     try:

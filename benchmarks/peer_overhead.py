@@ -1,6 +1,7 @@
-"""Benchmark 1: reference-peer overhead. Exchanges/s of the reference peer (``LowerPeer``: WireTap, per-datagram
-trace with EMAP decoding, CoapClient with bounded waits) against a bare aiocoap client context, both sending the
-same ``emapPoll`` POSTs one after the other to the same aiocoap echo server (its own process). Target >= 0.8.
+"""Benchmark 1: reference-peer overhead. Exchanges/s of the reference peer (``LowerPeer``: WireTap,
+per-datagram trace with EMAP decoding, CoapClient with bounded waits) against a bare aiocoap client context,
+both sending the same ``emapPoll`` POSTs one after the other to the same aiocoap echo server (its own
+process). Target >= 0.8.
 
     python benchmarks/peer_overhead.py [--seconds 5]
 """
@@ -74,13 +75,25 @@ async def main(argv: list[str]) -> int:
             bare, bare_cpu = await bare_rate(echo.uri, ns.seconds)
             peer, peer_cpu, records = await peer_rate(echo.uri, ns.seconds)
             ratios.append(peer / bare)
-            rows.append({"peer_per_s": round(peer, 1), "bare_per_s": round(bare, 1),
-                         "peer_cpu_ms": round(peer_cpu, 3), "bare_cpu_ms": round(bare_cpu, 3),
-                         "trace_records": records})
+            rows.append(
+                {
+                    "peer_per_s": round(peer, 1),
+                    "bare_per_s": round(bare, 1),
+                    "peer_cpu_ms": round(peer_cpu, 3),
+                    "bare_cpu_ms": round(bare_cpu, 3),
+                    "trace_records": records,
+                }
+            )
     ratio = sorted(ratios)[len(ratios) // 2]
     cpu = sorted(r["peer_cpu_ms"] / r["bare_cpu_ms"] for r in rows)[len(rows) // 2]
-    emit("peer-overhead", {"rounds": rows, "ratio": f"{ratio:.3f} ({verdict(ratio, 0.8, at_least=True)})",
-                           "client_cpu_per_exchange_peer_over_bare": round(cpu, 2)})
+    emit(
+        "peer-overhead",
+        {
+            "rounds": rows,
+            "ratio": f"{ratio:.3f} ({verdict(ratio, 0.8, at_least=True)})",
+            "client_cpu_per_exchange_peer_over_bare": round(cpu, 2),
+        },
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Shared helpers of the benchmark scripts: servers in their own processes, memory readings, output.
 
-Each server under measurement runs in its own process (the machine's second core) so the driver and the server do
-not share one event loop; both are started on loopback with port 0 and print one ready line of JSON.
+Each server under measurement runs in its own process (the machine's second core) so the driver and the server
+do not share one event loop; both are started on loopback with port 0 and print one ready line of JSON.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from conformance.ema.main import RunningEma, config_from_args
 limit, poll_freq = int(sys.argv[1]), sys.argv[2]
 config = config_from_args(["--role", "upper", "--bind", "coap://127.0.0.1:0/emap", "--control",
                            "coap://127.0.0.1:0", "--poll-freq", poll_freq, "--log-level", "ERROR"])
-config = dataclasses.replace(config, registrations_limit=limit, cache_entries=max(1024, 4 * limit))
+config = dataclasses.replace(config, registrations_limit=limit)
 async def main():
     ema = RunningEma(config)
     ready = await ema.start()
@@ -80,8 +80,9 @@ class Server:
 @asynccontextmanager
 async def server_process(code: str, *args: str, timeout: float = 60.0):
     """Run ``python -c code args`` until the block ends (SIGTERM, then kill); yields a Server."""
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, *args, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", code, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), timeout)
         if not line:

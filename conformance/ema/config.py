@@ -104,8 +104,8 @@ class EmaConfig:
     # as DTLS client identity before it is registered.
     psk: PskTable = field(default_factory=PskTable)
     upper_vtn_id: str | None = None
-    # OSCORE context directory per peer identity: lower EMAs' venIDs, the upper EMA's vtnID (``--upper-vtn-id``)
-    # (``conformance.security.oscore``).
+    # OSCORE context directory per peer identity: lower EMAs' venIDs, the upper EMA's vtnID
+    # (``--upper-vtn-id``) (``conformance.security.oscore``).
     oscore: dict[str, str] = field(default_factory=dict)
     # Bounds (documented in docs/sample-ema.md).
     cache_entries: int = 1024
@@ -176,7 +176,7 @@ class EmaConfig:
 
     @property
     def upper_oscore(self) -> bool:
-        """True when the link to the upper EMA uses OSCORE (an ``--oscore`` context for ``--upper-vtn-id``)."""
+        """True when the link to the upper EMA uses OSCORE (an ``--oscore`` context of ``--upper-vtn-id``)."""
         return self.upper is not None and self.upper_vtn_id is not None and self.upper_vtn_id in self.oscore
 
     @property
@@ -189,10 +189,12 @@ class EmaConfig:
         serving_lower = self.role in ("lower", "intermediate") and self.mode == "push"
         lower_links = [identity for identity in self.oscore if identity != self.upper_vtn_id]
         if lower_links and (self.role == "lower" or self.bind.secured):
-            raise ConfigError(f"--oscore: {lower_links[0]!r}: OSCORE lower links need an upper role on a coap "
-                              f"--bind (one profile per link, EMAP-8-02)")
+            raise ConfigError(
+                f"--oscore: {lower_links[0]!r}: OSCORE lower links need an upper role on a coap --bind "
+                "(one profile per link, EMAP-8-02)"
+            )
         if self.upper_oscore and (self.upper_secured or serving_lower and self.lower_endpoint.secured):
-            raise ConfigError("--oscore: the link to the upper EMA is coaps: one profile per link (EMAP-8-02)")
+            raise ConfigError("--oscore: the link to the upper EMA is coaps: one profile per link (8-02)")
         for option, endpoint in (("--bind", self.bind), ("--lower-bind", self.lower_endpoint)):
             if endpoint.secured and endpoint.host in ("0.0.0.0", "::"):
                 raise ConfigError(f"{option}: a coaps endpoint needs a concrete address, not {endpoint.host}")

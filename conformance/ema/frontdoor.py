@@ -4,7 +4,8 @@ Order for every request (EMAP-7.1.4-05, 7.1.6): unrecognized critical options (4
 path (4.04, EMAP-7.1.3-03), method (4.05, EMAP-7.1.4-01), payload limit (4.13 with Size1, EMAP-7.1.5-10; at
 once when the first Block1 announces too much in Size1), Block1 assembly (2.31 / 4.08), the cached-repeat
 lookup (EMAP-7.1.5-07), Content-Format (4.15, EMAP-7.1.4-02), Accept (4.06, EMAP-7.1.4-03), schema (4.00 with
-diagnostic, EMAP-7.1.4-06), the clause-8 answers 4.01/4.03 (``security.py``), then step 1 of Table 6.1-4 (459 in ``emapResponse``, EMAP-7.1.3-05) and the role.
+diagnostic, EMAP-7.1.4-06), the clause-8 answers 4.01/4.03 (``security.py``), then step 1 of Table 6.1-4
+(459 in ``emapResponse``, EMAP-7.1.3-05) and the role.
 Uri-Query options are ignored (EMAP-7.1.3-04). Any unexpected failure is answered 5.00 with a diagnostic text
 (EMAP-7.1.5-14); no 2.05 is ever sent (EMAP-7.1.4-04).
 

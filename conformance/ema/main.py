@@ -40,7 +40,7 @@ def _seconds(text: str) -> float:
 
 def parser() -> argparse.ArgumentParser:
     d = EmaConfig()
-    p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec CoAP, or DTLS-PSK: coaps).")
+    p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec, DTLS-PSK or OSCORE).")
     p.add_argument("--role", choices=("upper", "lower", "intermediate"), required=True)
     p.add_argument(
         "--mode",
@@ -142,8 +142,9 @@ def parser() -> argparse.ArgumentParser:
         help="OSCORE context directory per peer identity (lower EMAs' venIDs; the --upper-vtn-id)",
     )
     security.add_argument(
-        "--upper-vtn-id", help="vtnID of the upper EMA: the identity a push-mode lower EMA accepts (DTLS-PSK) or "
-        "whose --oscore context protects the link"
+        "--upper-vtn-id",
+        help="vtnID of the upper EMA: the identity a push-mode lower EMA accepts (DTLS-PSK) or whose "
+        "--oscore context protects the link",
     )
     p.add_argument("--log-level", default=d.log_level, choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     return p

@@ -1,13 +1,13 @@
 """Clause-8 checks of the sample EMA's front door, run after the 4.00 check (EMAP-7.1.4-05, DEC-109).
 
-On a secured link (DTLS-PSK, or OSCORE for the upper role's links): an unprotected request is answered 4.01
-(EMAP-8-08; datagrams that are not DTLS never reach here: the DTLS port drops them; OSCORE replays are answered
-4.01 by aiocoap's OSCORE wrapper before this, EMAP-8-09); at U a `venID` other than the PSK identity is answered 4.03 and a request
-without `venID` is attributed to the identity (EMAP-8-06); at L an identity other than the upper EMA's `vtnID`,
-or an `emapDistributeEvent` whose `vtnID` differs from it, is answered 4.03 (EMAP-8-07). Refusals carry a
-diagnostic text, never an EMAP message, and the role never sees the request. An upper EMA that accepts a
-registration with a `coaps` `emapTransportAddress` pushes to it presenting its `vtnID` with that link's key
-(EMAP-8-02, EMAP-8-05)."""
+On a secured link (DTLS-PSK or OSCORE): an unprotected request is answered 4.01 (EMAP-8-08; plain datagrams
+sent to the DTLS port are dropped by the DTLS layer, OSCORE replays are answered 4.01 by aiocoap's OSCORE
+wrapper, EMAP-8-09); at U a `venID` other than the authenticated identity is answered 4.03 and a
+request without `venID` is attributed to the identity (EMAP-8-06); at L an identity other than the upper
+EMA's `vtnID`, or an `emapDistributeEvent` whose `vtnID` differs from it, is answered 4.03 (EMAP-8-07).
+Refusals carry a diagnostic text, never an EMAP message, and the role never sees the request. An upper EMA
+that accepts a registration with a `coaps` (`coap` under OSCORE) `emapTransportAddress` pushes to it
+presenting its `vtnID` with that link's key (that link's OSCORE context) (EMAP-8-02, EMAP-8-05)."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ class SecurityGuard:
         return config.bind.secured or any(identity != config.upper_vtn_id for identity in config.oscore)
 
     def check(self, role, message: ValidMessage, identity: str | None) -> tuple[Message | None, ValidMessage]:
-        """``(refusal, None)``-like: a 4.01/4.03 response to send instead of processing, or ``(None, message)``
-        with the message the role processes (at U possibly attributed to the identity)."""
+        """``(refusal, message)``: ``refusal`` is the 4.01/4.03 response to send instead of processing, or
+        None; ``message`` is what the role processes (at U possibly attributed to the identity)."""
         if not self.secured(role.side):
             return None, message
         if identity is None:
@@ -97,7 +97,9 @@ class SecurityGuard:
 
     def _add_oscore_entry(self, base_uri: str, identity: str) -> None:
         parts = urlsplit(base_uri)
-        self.client_credentials[f"{parts.scheme}://{parts.netloc}/*"] = self.oscore_credentials[":" + identity]
+        self.client_credentials[f"{parts.scheme}://{parts.netloc}/*"] = self.oscore_credentials[
+            ":" + identity
+        ]
         log.info("OSCORE towards %s://%s with the context of %r", parts.scheme, parts.netloc, identity)
 
     def _add_client_entry(self, base_uri: str, identity: str, key_of: str) -> None:
@@ -108,7 +110,7 @@ class SecurityGuard:
 
 
 def _attributed(message: ValidMessage, identity: str) -> ValidMessage:
-    """The message with ``venID`` = the authenticated identity, when its schema has a ``venID`` (EMAP-8-06)."""
+    """The message with ``venID`` set to the authenticated identity, when its schema has one (EMAP-8-06)."""
     try:
         return validate(encode({message.name: {**message.body, "venID": identity}}), posted=True)
     except MessageError:

@@ -1,11 +1,12 @@
 """A lean CoAP client endpoint: one UDP socket per simulated lower EMA (EMAP-7.1.1, RFC 7252, RFC 7959).
 
-The load simulator drives hundreds to thousands of lower EMAs from one process. An aiocoap context per simulated
-EMA costs far more memory and CPU than the device it stands for, so each simulated EMA gets one datagram socket and
-this client, built on the suite's datagram codec: Confirmable POSTs retransmitted per the transmission parameters
-(ACK_TIMEOUT, ACK_RANDOM_FACTOR, MAX_RETRANSMIT; EMAP-7.1.5-01), piggy-backed and separate responses (a separate CON
-response is acknowledged), RST, and block-wise transfer both ways (Block1 for requests over 1024 bytes, Block2
-continuation of large responses). Every wait is bounded by the caller's timeout.
+The load simulator drives hundreds to thousands of lower EMAs from one process. An aiocoap context per
+simulated EMA costs far more memory and CPU than the device it stands for, so each simulated EMA gets one
+datagram socket and this client, built on the suite's datagram codec: Confirmable POSTs retransmitted per the
+transmission parameters (ACK_TIMEOUT, ACK_RANDOM_FACTOR, MAX_RETRANSMIT; EMAP-7.1.5-01), piggy-backed and
+separate responses (a separate CON response is acknowledged), RST, and block-wise transfer both ways (Block1
+for requests over 1024 bytes, Block2 continuation of large responses). Every wait is bounded by the caller's
+timeout.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ class Reply:
 class Endpoint(asyncio.DatagramProtocol):
     """Create with ``await Endpoint.open(target, params, rng)``; ``await post(path, payload, timeout=...)``.
 
-    ``target`` is the IUT's (host, port); ``path`` the Uri-Path segments. Several exchanges may run at once; each
-    has its own token and message ID."""
+    ``target`` is the IUT's (host, port); ``path`` the Uri-Path segments. Several exchanges may run at once;
+    each has its own token and message ID."""
 
     __slots__ = ("target", "params", "rng", "transport", "_mid", "_by_token", "_by_mid", "_seen_separate")
 
@@ -61,7 +62,9 @@ class Endpoint(asyncio.DatagramProtocol):
     @classmethod
     async def open(cls, target: tuple[str, int], params: TransmissionParams, rng: random.Random) -> Endpoint:
         loop = asyncio.get_running_loop()
-        _, endpoint = await loop.create_datagram_endpoint(lambda: cls(target, params, rng), remote_addr=target)
+        _, endpoint = await loop.create_datagram_endpoint(
+            lambda: cls(target, params, rng), remote_addr=target
+        )
         return endpoint
 
     @property
@@ -113,13 +116,17 @@ class Endpoint(asyncio.DatagramProtocol):
         self._mid = (self._mid + 1) & 0xFFFF
         return self._mid
 
-    async def post(self, path: tuple[str, ...], payload: bytes, *, timeout: float,
-                   content_format: int | None = JSON) -> Reply:
+    async def post(
+        self, path: tuple[str, ...], payload: bytes, *, timeout: float, content_format: int | None = JSON
+    ) -> Reply:
         """POST ``payload`` to ``path``; the reassembled response, or ChannelError within ``timeout`` s."""
         deadline = time.monotonic() + timeout
         uri_path = tuple((codec.URI_PATH, seg.encode()) for seg in path)
-        base = uri_path + (((codec.CONTENT_FORMAT, codec.uint_bytes(content_format)),)
-                           if content_format is not None and payload else ())
+        base = uri_path + (
+            ((codec.CONTENT_FORMAT, codec.uint_bytes(content_format)),)
+            if content_format is not None and payload
+            else ()
+        )
         retransmitted = 0
         response, blocks = None, max(1, -(-len(payload) // BLOCK_SIZE))
         for num in range(blocks):  # Block1 (RFC 7959 2.5): one CON per block, stop-and-wait
@@ -129,7 +136,7 @@ class Endpoint(asyncio.DatagramProtocol):
                 options = base + ((codec.BLOCK1, codec.block_bytes(num, more, BLOCK_SZX)),)
                 if num == 0:
                     options += ((codec.SIZE1, codec.uint_bytes(len(payload))),)
-            chunk = payload[num * BLOCK_SIZE:(num + 1) * BLOCK_SIZE]
+            chunk = payload[num * BLOCK_SIZE : (num + 1) * BLOCK_SIZE]
             response, count = await self._confirmable(options, chunk, deadline)
             retransmitted += count - 1
             if blocks > 1 and num < blocks - 1 and response.code_text != "2.31":
@@ -148,11 +155,14 @@ class Endpoint(asyncio.DatagramProtocol):
         return Reply(response.code_text, body, response.content_format, retransmitted)
 
     async def _confirmable(self, options, payload: bytes, deadline: float) -> tuple[codec.CoapDatagram, int]:
-        """One CON exchange: retransmit until ACK/RST, then wait for a separate response if the ACK was empty."""
+        """One CON exchange: retransmit until ACK/RST, then wait for a separate response if the ACK was
+        empty."""
         loop = asyncio.get_running_loop()
         token = self.rng.getrandbits(32).to_bytes(4, "big")
         mid = self._next_mid()
-        data = codec.encode(codec.CoapDatagram(codec.CON, codec.code_of("POST"), mid, token, options, payload))
+        data = codec.encode(
+            codec.CoapDatagram(codec.CON, codec.code_of("POST"), mid, token, options, payload)
+        )
         answer = self._by_token[token] = loop.create_future()
         acked = self._by_mid[mid] = loop.create_future()
         params = self.params
@@ -165,8 +175,9 @@ class Endpoint(asyncio.DatagramProtocol):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise ChannelError("timeout", "no acknowledgement in time")
-                done, _ = await asyncio.wait((acked, answer), timeout=min(interval, remaining),
-                                             return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    (acked, answer), timeout=min(interval, remaining), return_when=asyncio.FIRST_COMPLETED
+                )
                 if done:
                     break
                 if transmissions > params.max_retransmit:  # MAX_TRANSMIT_WAIT has passed

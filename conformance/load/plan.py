@@ -41,7 +41,9 @@ class Mix:
             name, sep, number = item.partition("=")
             name = name.strip()
             if not sep or name not in values:
-                raise PlanError(f"--mix: {item.strip()!r} is not NAME=NUMBER with NAME in {', '.join(values)}")
+                raise PlanError(
+                    f"--mix: {item.strip()!r} is not NAME=NUMBER with NAME in {', '.join(values)}"
+                )
             try:
                 values[name] = float(number)
             except ValueError:
@@ -78,7 +80,8 @@ def allowed_address(host: str) -> bool:
 
 
 def resolve_target(uri: str) -> tuple[str, int, tuple[str, ...]]:
-    """(address, port, base path) of the IUT base URI; PlanError unless every address of the host is allowed."""
+    """(address, port, base path) of the IUT base URI; PlanError unless every address of the host is
+    allowed."""
     try:
         host, port, path = parse_base_uri(uri)
     except PeerError as exc:
@@ -89,8 +92,10 @@ def resolve_target(uri: str) -> tuple[str, int, tuple[str, ...]]:
         raise PlanError(f"--iut: cannot resolve {host!r}: {exc}") from None
     refused = sorted(a for a in addresses if not allowed_address(a))
     if refused:
-        raise PlanError(f"--iut: {host} resolves to {', '.join(refused)}: load runs only against loopback or "
-                        "private test-network addresses")
+        raise PlanError(
+            f"--iut: {host} resolves to {', '.join(refused)}: load runs only against loopback or "
+            "private test-network addresses"
+        )
     chosen = sorted(addresses, key=lambda a: ":" in a)[0]  # prefer IPv4
     return chosen, port, path
 
@@ -98,8 +103,8 @@ def resolve_target(uri: str) -> tuple[str, int, tuple[str, ...]]:
 @dataclass(frozen=True)
 class LoadPlan:
     """One load run. ``full_check_emas``: how many lower EMAs get the full checks (default all up to 50, then
-    50); ``ramp_s``: spread of the start times (default N/50 s, at most half the duration: a registration is five
-    exchanges, so the default keeps the registration burst near 250 exchanges/s)."""
+    50); ``ramp_s``: spread of the start times (default N/50 s, at most half the duration: a registration is
+    five exchanges, so the default keeps the registration burst near 250 exchanges/s)."""
 
     iut: str
     lower_emas: int

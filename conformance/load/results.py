@@ -10,8 +10,18 @@ from conformance.catalogue import load_catalogue
 
 TEST_ID = "TC-LOAD-01"
 #: The requirements every exchange is checked against (conformance.load.checks).
-CHECKED = ("EMAP-6.1-01", "EMAP-6.1-02", "EMAP-6.2.3-11", "EMAP-6.6-02", "EMAP-7.1.4-04", "EMAP-7.1.6-01",
-           "EMAP-7.1.6-02", "EMAP-B-02", "EMAP-B-03")
+CHECKED = (
+    "EMAP-6.1-01",
+    "EMAP-6.1-02",
+    "EMAP-6.2.3-11",
+    "EMAP-6.6-02",
+    "EMAP-7.1.4-04",
+    "EMAP-7.1.5-07",
+    "EMAP-7.1.6-01",
+    "EMAP-7.1.6-02",
+    "EMAP-B-02",
+    "EMAP-B-03",
+)
 
 
 def _stamp(epoch: float) -> str:
@@ -21,8 +31,10 @@ def _stamp(epoch: float) -> str:
 def verdict_of(section: dict) -> tuple[str, str]:
     """``fail`` when any violation was seen, else ``pass``; with a one-line reason."""
     violations = section["violations"]
-    figures = (f"{section['lower_emas']} lower EMAs, {section['exchanges']} exchanges in {section['duration_s']:g} s "
-               f"({section['per_s']:g}/s), {section['failed']} failed")
+    figures = (
+        f"{section['lower_emas']} lower EMAs, {section['exchanges']} exchanges in "
+        f"{section['duration_s']:g} s ({section['per_s']:g}/s), {section['failed']} failed"
+    )
     if violations["total"]:
         worst = ", ".join(f"{rid} x{n}" for rid, n in violations["by_requirement"].items())
         return "fail", f"{violations['total']} violations under load ({worst}); {figures}"
@@ -45,11 +57,28 @@ def results_of(section: dict, *, started: float, finished: float, profile: dict 
         "finished": _stamp(finished),
         "seed": section["seed"],
         "summary": summary,
-        "tests": [{"id": TEST_ID, "purpose": "Community load: simulated lower EMAs against the upper-EMA IUT",
-                   "requirements": ids, "clause": "7.1", "verdict": verdict, "reason": reason,
-                   "duration_s": round(finished - started, 3), "trace": None}],
-        "requirements": [{"id": rid, "level": catalogue[rid].level, "clause": catalogue[rid].clause,
-                          "title": catalogue[rid].title, "tests": [TEST_ID],
-                          "verdict": "fail" if rid in violated else "pass"} for rid in ids],
+        "tests": [
+            {
+                "id": TEST_ID,
+                "purpose": "Community load: simulated lower EMAs against the upper-EMA IUT",
+                "requirements": ids,
+                "clause": "7.1",
+                "verdict": verdict,
+                "reason": reason,
+                "duration_s": round(finished - started, 3),
+                "trace": None,
+            }
+        ],
+        "requirements": [
+            {
+                "id": rid,
+                "level": catalogue[rid].level,
+                "clause": catalogue[rid].clause,
+                "title": catalogue[rid].title,
+                "tests": [TEST_ID],
+                "verdict": "fail" if rid in violated else "pass",
+            }
+            for rid in ids
+        ],
         "load": section,
     }

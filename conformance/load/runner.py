@@ -14,9 +14,12 @@ from conformance.load.checks import Checker
 from conformance.load.plan import LoadPlan, resolve_target
 from conformance.load.simulated import PushSite, Shared, SimulatedLower
 from conformance.load.stats import LoadStats
+from conformance.messages import build as B
+from conformance.peer.base import PeerError
 from conformance.transport import TransmissionParams
 
 SETTLE_S = 1.0
+PREFLIGHT_S = 15.0
 
 
 class IutUnreachable(RuntimeError):
@@ -36,14 +39,22 @@ class LoadRun:
         self.progress = progress or (lambda text: None)
         self.members: list[SimulatedLower] = []
         self.stimuli: dict[str, Counter] = defaultdict(Counter)
+        self.measured_s: float | None = None  # time from the first start to the stop signal
 
     async def run(self) -> dict:
         plan = self.plan
         host, port, path = resolve_target(plan.iut)
         rng = random.Random(plan.seed)
-        shared = Shared(target=(host, port), base_path=path, timing=plan.timing, checker=Checker(),
-                        stats=LoadStats(plan.seed), inflight=asyncio.Semaphore(plan.max_inflight),
-                        stop=asyncio.Event(), rates=plan.mix.rates)
+        shared = Shared(
+            target=(host, port),
+            base_path=path,
+            timing=plan.timing,
+            checker=Checker(),
+            stats=LoadStats(plan.seed),
+            inflight=asyncio.Semaphore(plan.max_inflight),
+            stop=asyncio.Event(),
+            rates=plan.mix.rates,
+        )
         pushes = [plan.mix.is_push(i) for i in range(plan.lower_emas)]
         if any(pushes):
             local = "::1" if ":" in host else "127.0.0.1"
@@ -52,10 +63,17 @@ class LoadRun:
         wall_start = time.time()
         try:
             for index, push in enumerate(pushes):
-                member = SimulatedLower(index, shared, pull=not push, full_check=index < plan.full_checks,
-                                        rng=random.Random(rng.getrandbits(64)), run_tag=run_tag)
+                member = SimulatedLower(
+                    index,
+                    shared,
+                    pull=not push,
+                    full_check=index < plan.full_checks,
+                    rng=random.Random(rng.getrandbits(64)),
+                    run_tag=run_tag,
+                )
                 await member.start()
                 self.members.append(member)
+            await self._preflight(self.members[0])
             self.progress(f"{len(self.members)} simulated lower EMAs ({sum(pushes)} push) against {plan.iut}")
             await self._drive(shared)
         finally:
@@ -68,8 +86,10 @@ class LoadRun:
     async def _drive(self, shared: Shared) -> None:
         plan = self.plan
         count = len(self.members)
-        lives = [asyncio.create_task(self._staggered(member, plan.ramp * i / count))
-                 for i, member in enumerate(self.members)]
+        lives = [
+            asyncio.create_task(self._staggered(member, plan.ramp * i / count))
+            for i, member in enumerate(self.members)
+        ]
         helpers = [asyncio.create_task(self._events(shared))] if self.stimulus and plan.events_every_s else []
         await asyncio.sleep(plan.duration_s)
         shared.stop.set()
@@ -79,12 +99,25 @@ class LoadRun:
         if plan.leave:
             await _finish([asyncio.create_task(member.leave()) for member in self.members], grace)
 
+    async def _preflight(self, member: SimulatedLower) -> None:
+        """One `emapQueryRegistration` (changes nothing at U, EMAP-6.2.2) before the building starts, so an
+        unreachable IUT is reported at once instead of after every lower EMA's retransmissions."""
+        try:
+            await member.post(
+                "EiRegisterParty",
+                B.query_registration(member.ids("q")),
+                timeout=min(member.exchange_timeout, PREFLIGHT_S),
+            )
+        except PeerError as exc:
+            raise IutUnreachable(f"{self.plan.iut} does not answer: {exc}") from None
+
     async def _staggered(self, member: SimulatedLower, delay: float) -> None:
         await member.pause(delay)
         await member.live()
 
     async def _events(self, shared: Shared) -> None:
-        """Ask the IUT (stimulus adaptor) to create an event for a random registered lower EMA, periodically."""
+        """Ask the IUT (stimulus adaptor) to create an event for a random registered lower EMA,
+        periodically."""
         rng = random.Random(self.plan.seed + 1)
         while not shared.stop.is_set():
             await asyncio.sleep(self.plan.events_every_s)
@@ -92,18 +125,20 @@ class LoadRun:
             if not registered:
                 continue
             target = rng.choice(registered)
-            outcome = await self.stimulus.stimulate("create-event", {
-                "venID": target.ven_id, "responseRequired": "always", "startAfter_s": 600})
+            outcome = await self.stimulus.stimulate(
+                "create-event", {"venID": target.ven_id, "responseRequired": "always", "startAfter_s": 600}
+            )
             self.stimuli["create-event"][outcome.status] += 1
 
     def section(self, shared: Shared, started: float, finished: float) -> dict:
         """The ``load`` section: plan, population, measurements and violations."""
         plan = self.plan
-        measured = getattr(self, "measured_s", shared.now())
+        measured = self.measured_s if self.measured_s is not None else shared.now()
         figures = shared.stats.summary(measured)
         registered = sum(1 for m in self.members if m.registrations)
         if figures["exchanges"] and not any(
-                outcome.startswith("2.") for r in figures["resources"].values() for outcome in r["outcomes"]):
+            outcome.startswith("2.") for r in figures["resources"].values() for outcome in r["outcomes"]
+        ):
             raise IutUnreachable(f"no exchange with {plan.iut} succeeded ({figures['exchanges']} tried)")
         return {
             "iut": plan.iut,

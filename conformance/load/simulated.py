@@ -1,16 +1,18 @@
-"""``SimulatedLower``: one lower EMA of the simulated building, the reference ``LowerPeer`` on a lean transport.
+"""``SimulatedLower``: one lower EMA of the simulated building, the reference ``LowerPeer`` on a lean
+transport.
 
 It keeps the peer's registration, request-building and answering logic (``LowerPeer``) and replaces only the
-transport: requests go through its own ``channel.Endpoint`` (one UDP socket, no tap, no trace) and every answer is
-judged by the shared ``Checker`` and counted by the shared ``LoadStats``. A push-mode lower EMA is served by the
-shared ``PushSite`` under its own base path.
+transport: requests go through its own ``channel.Endpoint`` (one UDP socket, no tap, no trace) and every
+answer is judged by the shared ``Checker`` and counted by the shared ``LoadStats``. A push-mode lower EMA is
+served by the shared ``PushSite`` under its own base path.
 
-Its life follows the binding: create registration, then ``emapRegisterReport`` and ``emapRequestEvent`` with the
-step two of the delivered event set (EMAP-6.2.3-12); in pull mode polls (first poll at once, EMAP-6.6-09; after a
-non-empty reply the step two and the next poll at once, EMAP-6.6-04, -05; after R0 the next poll one
-``emapRequestedPollFreq`` later, EMAP-6.6-06, -08); between polls, at the rates of the mix, opts (create, later
-cancel), report requests (a one-shot ``METADATA`` request, EMAP-6.4.3-01) and event requests. A registration that
-the IUT forgets (463) is made again after T_BACKOFF (EMAP-7.1.5-05).
+Its life follows the binding: create registration, then ``emapRegisterReport`` and ``emapRequestEvent`` with
+the step two of the delivered event set (EMAP-6.2.3-12); in pull mode polls (first poll at once, EMAP-6.6-09;
+after a non-empty reply the step two and the next poll at once, EMAP-6.6-04, -05; after R0 the next poll one
+``emapRequestedPollFreq`` later, EMAP-6.6-06, -08); between polls, at the rates of the mix, opts (create,
+later cancel, one period later the identical cancel again, EMAP-7.1.5-07), report requests (a one-shot
+``METADATA`` request, EMAP-6.4.3-01) and event requests. A registration that the IUT forgets (463) is made
+again after T_BACKOFF (EMAP-7.1.5-05).
 """
 
 from __future__ import annotations
@@ -99,16 +101,24 @@ class PushSite:
 class SimulatedLower(LowerPeer):
     """A lower EMA of the building; ``full_check`` selects it for the full checks."""
 
-    def __init__(self, index: int, shared: Shared, *, pull: bool, full_check: bool, rng: random.Random,
-                 run_tag: str):
-        super().__init__(trace=shared.trace, timing=shared.timing, iut_uri=None, pull=pull,
-                         ids=IdSource(f"{run_tag}{index:05d}"), name=f"sim{index:05d}")
+    def __init__(
+        self, index: int, shared: Shared, *, pull: bool, full_check: bool, rng: random.Random, run_tag: str
+    ):
+        super().__init__(
+            trace=shared.trace,
+            timing=shared.timing,
+            iut_uri=None,
+            pull=pull,
+            ids=IdSource(f"{run_tag}{index:05d}"),
+            name=f"sim{index:05d}",
+        )
         self.shared = shared
         self.full_check = full_check
         self.rng = rng
         self.inbox = DiscardInbox()
         self.endpoint: Endpoint | None = None
         self.open_opts: list[str] = []
+        self.repeat: tuple[Posted, float] | None = None  # an accepted request to send again (EMAP-7.1.5-07)
         self.registrations = 0
         self.failures = 0
         self.internal_errors = 0
@@ -128,10 +138,20 @@ class SimulatedLower(LowerPeer):
             self.base_uri = self.shared.push.attach(self)
         return self.base_uri
 
-    async def post(self, resource: str, message: dict | bytes, *, timeout: float | None = None,
-                   content_format: int | None = JSON, accept: int | None = None, method: str = "POST",
-                   fresh: bool = False, expect_answer: bool = True) -> Posted:
-        """POST through the lean endpoint; the answer is judged and counted, then handed back like the peer's."""
+    async def post(
+        self,
+        resource: str,
+        message: dict | bytes,
+        *,
+        timeout: float | None = None,
+        content_format: int | None = JSON,
+        accept: int | None = None,
+        method: str = "POST",
+        fresh: bool = False,
+        expect_answer: bool = True,
+    ) -> Posted:
+        """POST through the lean endpoint; the answer is judged and counted, then handed back like the
+        peer's."""
         await self.start()
         shared = self.shared
         payload = message if isinstance(message, bytes) else encode(message)
@@ -147,28 +167,40 @@ class SimulatedLower(LowerPeer):
                     raise PeerError(f"{resource}: {exc}") from None
                 return Posted(resource, payload, message, None)
             ended = shared.now()
-        answer = shared.checker.answer(resource=resource, request=request, code=reply.code,
-                                       content_format=reply.content_format, payload=reply.payload,
-                                       full=self.full_check, ven_id=self.ven_id, t=ended)
+        answer = shared.checker.answer(
+            resource=resource,
+            request=request,
+            code=reply.code,
+            content_format=reply.content_format,
+            payload=reply.payload,
+            full=self.full_check,
+            ven_id=self.ven_id,
+            t=ended,
+            tolerance=self.timing.tolerance_s + (ended - began),
+            request_payload=payload,
+        )
         outcome = outcome_of(reply.code, answer)
         if reply.code == "2.04" and reply.payload and answer is None:
             outcome = "2.04/invalid"
         shared.stats.record(resource, outcome, ended - began, began, retransmitted=reply.retransmissions)
-        response = CoapResponse(code=reply.code, payload=reply.payload, content_format=reply.content_format,
-                                message=answer)
+        response = CoapResponse(
+            code=reply.code, payload=reply.payload, content_format=reply.content_format, message=answer
+        )
         return Posted(resource, payload, message, response)
 
     async def handle_push(self, request) -> CoapReply:
-        """A request U pushed: the peer's conformant handling; invalid ones are reported as violations."""
+        """A request U pushed: the peer's conformant handling; what it refuses is reported as U's fault."""
         reply = await self._handle(request)
-        if reply.code == "4.00":
-            self.shared.checker.inbound(request.path[-1], request.payload, None, reply.payload.decode(),
-                                        self.ven_id, self.shared.now())
+        if reply.code != "2.04":
+            self.shared.checker.inbound(
+                request.path[-1], request.payload, reply.code, self.ven_id, self.shared.now()
+            )
         return reply
 
     async def answer_request(self, resource: str, message: ValidMessage) -> dict | None:
-        if self.full_check:
-            self.shared.checker.inbound(resource, None, message, None, self.ven_id, self.shared.now())
+        if self.full_check:  # pushed: in transit up to MAX_TRANSMIT_WAIT
+            tolerance = self.timing.tolerance_s + self.timing.max_transmit_wait
+            self.shared.checker.full(resource, message, self.ven_id, self.shared.now(), tolerance)
         return await super().answer_request(resource, message)
 
     # -- life ------------------------------------------------------------------------------------------------
@@ -196,7 +228,9 @@ class SimulatedLower(LowerPeer):
                 await self.pause(self.period)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message it could not act on
                 self.internal_errors += 1
-                log.warning("%s could not act on a message of the IUT: %s: %s", self.name, type(exc).__name__, exc)
+                log.warning(
+                    "%s could not act on a message of the IUT: %s: %s", self.name, type(exc).__name__, exc
+                )
                 await self.pause(self.period)
 
     async def pause(self, seconds: float) -> None:
@@ -253,7 +287,11 @@ class SimulatedLower(LowerPeer):
         return True
 
     async def activity(self) -> None:
-        """At most one L-initiated procedure per period, drawn from the mix's rates."""
+        """At most one L-initiated procedure per period: the pending repeat check, else one drawn from the
+        mix."""
+        if self.repeat is not None:
+            await self.check_repeat()
+            return
         rates, draw = self.shared.rates, self.rng.random()
         if draw < rates["opt"]:
             await self.opt_activity()
@@ -265,12 +303,32 @@ class SimulatedLower(LowerPeer):
     async def opt_activity(self) -> None:
         """Cancel the oldest open opt, or create a schedule opt (EMAP-6.5.2, 6.5.3)."""
         if self.open_opts:
-            await self.cancel_opt(self.open_opts.pop(0))
+            posted = await self.cancel_opt(self.open_opts.pop(0))
+            if posted.message is not None and posted.message.response_code == "200":
+                self.repeat = (posted, self.shared.now())
             return
         opt_id = self.ids("opt")
         posted = await self.create_opt(opt_id, "optOut")
         if posted.message is not None and posted.message.response_code == "200":
             self.open_opts.append(opt_id)
+
+    async def check_repeat(self) -> None:
+        """Send the accepted ``emapCancelOpt`` once more, unchanged, one period later: within
+        EXCHANGE_LIFETIME U must answer it with the same response and not execute it again (EMAP-7.1.5-07);
+        executed again it would name an unknown optID."""
+        (first, sent_at), self.repeat = self.repeat, None
+        if self.shared.now() - sent_at > self.timing.exchange_lifetime / 2:
+            return
+        again = await self.post(first.resource, first.payload)
+        if again.message is not None and again.message.envelope != first.message.envelope:
+            self.shared.checker.repeat_differs(
+                first.resource,
+                next(iter(first.envelope)),
+                first.message,
+                again.message,
+                self.ven_id,
+                self.shared.now(),
+            )
 
     async def leave(self) -> None:
         """Cancel the registration at the end of the run (the IUT is left as it was found)."""

@@ -1,7 +1,7 @@
 """Load measurements: throughput, latency percentiles per resource, outcomes by code, a per-second timeline.
 
-Latencies are kept in a bounded reservoir per resource (uniform sample, seeded), so a long run with thousands of
-lower EMAs keeps a fixed memory footprint while its percentiles stay unbiased.
+Latencies are kept in a bounded reservoir per resource (uniform sample, seeded), so a long run with thousands
+of lower EMAs keeps a fixed memory footprint while its percentiles stay unbiased.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ class LoadStats:
         self.retransmissions = 0
         self.timeline: dict[int, list] = {}  # second -> [exchanges, failures, latency reservoir]
 
-    def record(self, resource: str, outcome: str, latency_s: float | None, t: float, retransmitted: int = 0) -> None:
-        """One exchange on ``resource`` that ended with ``outcome`` ("2.04/200", "2.04/463", "4.00", "timeout"...)
-        ``latency_s`` after its first transmission, ``t`` s after the run started."""
+    def record(
+        self, resource: str, outcome: str, latency_s: float | None, t: float, retransmitted: int = 0
+    ) -> None:
+        """One exchange on ``resource`` that ended with ``outcome`` ("2.04/200", "2.04/463", "4.00",
+        "timeout"...) ``latency_s`` after its first transmission, ``t`` s after the run started."""
         self.count[resource] += 1
         self.outcomes[resource][outcome] += 1
         self.retransmissions += retransmitted
@@ -85,34 +87,56 @@ class LoadStats:
             resources[resource] = {
                 "exchanges": self.count[resource],
                 "per_s": round(self.count[resource] / duration_s, 2),
-                "latency_ms": {"p50": _ms(percentile(values, 50)), "p90": _ms(percentile(values, 90)),
-                               "p99": _ms(percentile(values, 99)), "max": _ms(values[-1] if values else None),
-                               "mean": _ms(sum(values) / len(values) if values else None)},
+                "latency_ms": {
+                    "p50": _ms(percentile(values, 50)),
+                    "p90": _ms(percentile(values, 90)),
+                    "p99": _ms(percentile(values, 99)),
+                    "max": _ms(values[-1] if values else None),
+                    "mean": _ms(sum(values) / len(values) if values else None),
+                },
                 "histogram_ms": histogram(values),
                 "outcomes": dict(sorted(self.outcomes[resource].items())),
             }
         total = sum(self.count.values())
-        failures = sum(n for counter in self.outcomes.values() for outcome, n in counter.items()
-                       if not is_success(outcome))
+        failures = sum(
+            n
+            for counter in self.outcomes.values()
+            for outcome, n in counter.items()
+            if not is_success(outcome)
+        )
         by_code: Counter = Counter()
         for counter in self.outcomes.values():
             by_code.update({outcome: n for outcome, n in counter.items() if not is_success(outcome)})
-        return {"exchanges": total, "per_s": round(total / duration_s, 2), "failed": failures,
-                "retransmissions": self.retransmissions, "errors_by_code": dict(sorted(by_code.items())),
-                "resources": resources, "timeline": self._timeline()}
+        return {
+            "exchanges": total,
+            "per_s": round(total / duration_s, 2),
+            "failed": failures,
+            "retransmissions": self.retransmissions,
+            "errors_by_code": dict(sorted(by_code.items())),
+            "resources": resources,
+            "timeline": self._timeline(),
+        }
 
     def _timeline(self) -> list[dict]:
         rows = []
         for second in sorted(self.timeline):
             count, failed, reservoir = self.timeline[second]
             values = sorted(reservoir.values)
-            rows.append({"t": second, "exchanges": count, "failed": failed,
-                         "p50_ms": _ms(percentile(values, 50)), "p99_ms": _ms(percentile(values, 99))})
+            rows.append(
+                {
+                    "t": second,
+                    "exchanges": count,
+                    "failed": failed,
+                    "p50_ms": _ms(percentile(values, 50)),
+                    "p99_ms": _ms(percentile(values, 99)),
+                }
+            )
         return rows
 
 
 def histogram(sorted_values: list[float]) -> list[dict]:
-    """Counts of latencies per bin: ``{"le_ms": bound, "count": n}``; the last bin (``le_ms`` None) is open."""
+    """Counts of latencies per bin: ``{"le_ms": bound, "count": n}``; the last bin (``le_ms`` None) is
+    open."""
     counts = [0] * (len(CHART_BINS_MS) + 1)
     index = 0
     for value in sorted_values:

@@ -62,6 +62,7 @@ class PskTable:
         }
 
     def client_entry(self, identity: str, key_of: str | None = None) -> dict:
-        """An aiocoap ``client_credentials`` value presenting ``identity`` with the key of ``key_of`` (default:
-        the identity's own key; an upper EMA presents its vtnID with the key of the link's venID)."""
+        """An aiocoap ``client_credentials`` value presenting ``identity`` with the key of ``key_of``
+        (default: the identity's own key; an upper EMA presents its vtnID with the key of the link's
+        venID)."""
         return {"dtls": {"psk": self.key(key_of or identity), "client-identity": identity.encode("utf-8")}}

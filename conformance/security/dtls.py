@@ -40,8 +40,8 @@ def process_credentials() -> aiocoap.credentials.CredentialsMap | None:
 
 
 def authenticated_identity(remote) -> str | None:
-    """The PSK identity a DTLS peer authenticated with (the ``:<identity>`` label of ``PskTable``), or None for
-    an unprotected request."""
+    """The PSK identity a DTLS peer authenticated with (the ``:<identity>`` label of ``PskTable``), or None
+    for an unprotected request."""
     claims = getattr(remote, "authenticated_claims", None) or ()
     for claim in claims:
         if isinstance(claim, str) and claim.startswith(":"):
@@ -54,7 +54,10 @@ def free_port_pair(host: str) -> int:
     ``p + 1``."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
-        with socket.socket(family, socket.SOCK_DGRAM) as first, socket.socket(family, socket.SOCK_DGRAM) as second:
+        with (
+            socket.socket(family, socket.SOCK_DGRAM) as first,
+            socket.socket(family, socket.SOCK_DGRAM) as second,
+        ):
             first.bind((host, 0))
             port = first.getsockname()[1]
             if port >= 65535:

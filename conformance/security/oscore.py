@@ -1,9 +1,10 @@
 """OSCORE (RFC 8613) with provisioned security contexts (ICS-4) over aiocoap's ``[oscore]`` extra.
 
 A context is an aiocoap context directory (``settings.json``: ``sender-id_hex``, ``recipient-id_hex``,
-``secret_ascii``/``secret_hex``, ``salt_hex``, ``algorithm``...; aiocoap stores sequence numbers next to it, so it
-must be writable). The context of a link is bound to the peer's venID or vtnID: its label ``:<identity>`` is what
-the request's ``authenticated_claims`` name. Replayed requests are answered 4.01 by aiocoap (EMAP-8-09)."""
+``secret_ascii``/``secret_hex``, ``salt_hex``, ``algorithm``...; aiocoap stores sequence numbers next to it,
+so it must be writable). The context of a link is bound to the peer's venID or vtnID: its label
+``:<identity>`` is what the request's ``authenticated_claims`` name. Replayed requests are answered 4.01
+by aiocoap (EMAP-8-09)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,9 @@ def parse_contexts(items) -> dict[str, str]:
 
 def server_credentials(contexts: dict[str, str]) -> aiocoap.credentials.CredentialsMap:
     credentials = aiocoap.credentials.CredentialsMap()
-    credentials.load_from_dict({":" + identity: {"oscore": {"contextfile": d}} for identity, d in contexts.items()})
+    credentials.load_from_dict(
+        {":" + identity: {"oscore": {"contextfile": d}} for identity, d in contexts.items()}
+    )
     return credentials
 
 

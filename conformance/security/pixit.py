@@ -1,4 +1,5 @@
-"""The security PIXIT of a link (``[pixit.credentials]``, ICS-4): the profile and the reference peer's credentials.
+"""The security PIXIT of a link (``[pixit.credentials]``, ICS-4): its profile and the reference peer's
+credentials.
 
 Every key in a profile is a test key: a real device's keys belong in a profile kept out of version control."""
 
@@ -20,8 +21,8 @@ class LinkSecurity:
     """``profile``; ``identity``/``psk``: the reference peer's PSK identity and the link's key (a lower peer's
     venID, an upper peer's vtnID); ``iut_identity``: the IUT's own identity when it is DTLS client (lower IUT:
     its venID; upper IUT pushing: its vtnID), same key; ``other_identity``/``other_psk``: a second provisioned
-    lower EMA (identity-mismatch tests, EMAP-8-06); ``unprotected_uri``: the IUT's plain ``coap`` base URI where
-    EMAP-8-08 expects 4.01 (optional); ``oscore_context``: the peer's OSCORE context directory (profile
+    lower EMA (identity-mismatch tests, EMAP-8-06); ``unprotected_uri``: the IUT's plain ``coap`` base URI
+    where EMAP-8-08 expects 4.01 (optional); ``oscore_context``: the peer's OSCORE context directory (profile
     ``oscore``)."""
 
     profile: str = "nosec"
@@ -40,7 +41,9 @@ class LinkSecurity:
             return cls()
         profile = data.get("profile", "nosec")
         if profile not in PROFILES:
-            raise CredentialsError(f"pixit.credentials.profile: {profile!r} is not one of {', '.join(PROFILES)}")
+            raise CredentialsError(
+                f"pixit.credentials.profile: {profile!r} is not one of {', '.join(PROFILES)}"
+            )
         link = cls(
             profile=profile,
             identity=data.get("identity"),
@@ -80,8 +83,8 @@ class LinkSecurity:
         return PskTable(keys)
 
     def client_credentials(self, base_uri: str, identity: str | None = None):
-        """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``; under
-        OSCORE the process's one map of the link's context (it protects every ``coap`` request)."""
+        """aiocoap client credentials presenting ``identity`` (default: the peer's) towards ``base_uri``;
+        under OSCORE the process's one map of the link's context (it protects every ``coap`` request)."""
         parts = urlsplit(base_uri)
         pattern = f"{parts.scheme}://{parts.netloc}/*"
         if self.oscore:

@@ -121,8 +121,9 @@ def bound_port(context: aiocoap.Context) -> int:
 
 
 async def create_dtls_server_context(site, bind: tuple[str, int], psk_table) -> tuple[aiocoap.Context, int]:
-    """A server context serving ``site`` on plain CoAP at ``p`` and DTLS-PSK at ``p + 1`` (aiocoap binds DTLS one
-    above the given port): returns ``(context, DTLS port)``. ``bind`` names the DTLS port (0 = any free pair)."""
+    """A server context serving ``site`` on plain CoAP at ``p`` and DTLS-PSK at ``p + 1`` (aiocoap binds DTLS
+    one above the given port): returns ``(context, DTLS port)``. ``bind`` names the DTLS port (0 = any free
+    pair)."""
     host, port = bind
     plain = free_port_pair(host) if port == 0 else port - 1
     context = await aiocoap.Context.create_server_context(

@@ -23,9 +23,17 @@ def test_mix_parses_normalises_and_interleaves():
     assert Mix.parse(None) == Mix()
 
 
-@pytest.mark.parametrize("text, needle", [("pull", "NAME=NUMBER"), ("walk=1", "NAME=NUMBER"),
-                                          ("opt=x", "not a number"), ("opt=2", "between 0 and 1"),
-                                          ("pull=0,push=0", "both 0"), ("opt=0.5,report=0.5,event=0.5", "exceeds")])
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("pull", "NAME=NUMBER"),
+        ("walk=1", "NAME=NUMBER"),
+        ("opt=x", "not a number"),
+        ("opt=2", "between 0 and 1"),
+        ("pull=0,push=0", "both 0"),
+        ("opt=0.5,report=0.5,event=0.5", "exceeds"),
+    ],
+)
 def test_bad_mix_is_one_line_naming_the_item(text, needle):
     with pytest.raises(PlanError, match=needle):
         Mix.parse(text)
@@ -42,7 +50,9 @@ def test_plan_bounds_time_and_load():
 
 def test_only_loopback_and_private_networks():
     assert allowed_address("127.0.0.1") and allowed_address("::1") and allowed_address("192.168.1.20")
-    assert allowed_address("fd00::7") and not allowed_address("8.8.8.8") and not allowed_address("2001:db8::1x")
+    assert (
+        allowed_address("fd00::7") and not allowed_address("8.8.8.8") and not allowed_address("2001:db8::1x")
+    )
     assert resolve_target("coap://localhost:5999/emap")[1:] == (5999, ("emap",))
     with pytest.raises(PlanError, match="no base path"):
         resolve_target("coap://127.0.0.1:5683")
@@ -86,8 +96,11 @@ async def test_endpoint_retransmits_then_times_out_against_silence():
     loop = asyncio.get_running_loop()
     received = []
     silent, _ = await loop.create_datagram_endpoint(
-        lambda: type("Sink", (asyncio.DatagramProtocol,), {"datagram_received": lambda s, d, a: received.append(d)})(),
-        local_addr=("127.0.0.1", 0))
+        lambda: type(
+            "Sink", (asyncio.DatagramProtocol,), {"datagram_received": lambda s, d, a: received.append(d)}
+        )(),
+        local_addr=("127.0.0.1", 0),
+    )
     endpoint = await Endpoint.open(silent.get_extra_info("sockname")[:2], QUICK, random.Random(2))
     try:
         with pytest.raises(ChannelError) as caught:

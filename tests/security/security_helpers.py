@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.security import LinkSecurity, PskTable
 
@@ -41,14 +43,20 @@ def plain_of(coaps_uri: str) -> str:
 
 
 def link_of(base_uri: str) -> LinkSecurity:
-    return LinkSecurity.parse({
-        "profile": "dtls-psk", "identity": "ven-1", "psk_hex": KEY_1,
-        "other_identity": "ven-2", "other_psk_hex": KEY_2, "unprotected_uri": plain_of(base_uri),
-    })
+    return LinkSecurity.parse(
+        {
+            "profile": "dtls-psk",
+            "identity": "ven-1",
+            "psk_hex": KEY_1,
+            "other_identity": "ven-2",
+            "other_psk_hex": KEY_2,
+            "unprotected_uri": plain_of(base_uri),
+        }
+    )
 
 
 def lower_config(upper_uri: str, **changes) -> EmaConfig:
-    """A sample push-mode lower EMA ``ven-1`` serving coaps, registering with the coaps upper at ``upper_uri``."""
+    """A sample push-mode lower EMA ``ven-1`` serving coaps, registered with the coaps upper ``upper_uri``."""
     config = EmaConfig(
         role="lower",
         mode="push",
@@ -72,15 +80,35 @@ def lower_config(upper_uri: str, **changes) -> EmaConfig:
 
 def stub_link() -> LinkSecurity:
     """The security PIXIT of a lower IUT ``ven-1`` whose upper EMA (the suite) is ``vtn-sample``."""
-    return LinkSecurity.parse({"profile": "dtls-psk", "identity": "vtn-sample", "psk_hex": KEY_1,
-                               "iut_identity": "ven-1"})
+    return LinkSecurity.parse(
+        {"profile": "dtls-psk", "identity": "vtn-sample", "psk_hex": KEY_1, "iut_identity": "ven-1"}
+    )
 
 
 def oscore_context(directory, sender_hex: str, recipient_hex: str) -> str:
     """Write an OSCORE context directory (TEST SECRET ONLY) and return its path."""
     directory.mkdir(parents=True)
-    (directory / "settings.json").write_text(json.dumps({
-        "sender-id_hex": sender_hex, "recipient-id_hex": recipient_hex, "secret_ascii": "emap-oscore-test-secret",
-        "salt_hex": "9e7ca92223786340", "algorithm": "AES-CCM-16-64-128", "kdf-hashfun": "sha256",
-    }))
+    (directory / "settings.json").write_text(
+        json.dumps(
+            {
+                "sender-id_hex": sender_hex,
+                "recipient-id_hex": recipient_hex,
+                "secret_ascii": "emap-oscore-test-secret",
+                "salt_hex": "9e7ca92223786340",
+                "algorithm": "AES-CCM-16-64-128",
+                "kdf-hashfun": "sha256",
+            }
+        )
+    )
     return str(directory)
+
+
+def _missing(kind: str) -> list:
+    import aiocoap.defaults
+
+    return getattr(aiocoap.defaults, f"{kind}_missing_modules")()
+
+
+#: Skip markers for machines without aiocoap's ``[tinydtls]`` / ``[oscore]`` extras.
+needs_dtls = pytest.mark.skipif(bool(_missing("dtls")), reason="aiocoap[tinydtls] is not installed")
+needs_oscore = pytest.mark.skipif(bool(_missing("oscore")), reason="aiocoap[oscore] is not installed")

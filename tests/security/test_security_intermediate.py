@@ -4,7 +4,7 @@ EMA, NoSec towards its lower EMAs."""
 from __future__ import annotations
 
 import pytest
-from security_helpers import KEY_1, TIMEOUT, stub_link
+from security_helpers import KEY_1, TIMEOUT, needs_dtls, stub_link
 
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.main import RunningEma
@@ -13,15 +13,26 @@ from conformance.security import PskTable
 from conformance.testcases.security.lower_checks import DtlsUpperStub, check_client_identity
 from conformance.transport.client import CoapClient
 
-pytestmark = pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")
+pytestmark = [needs_dtls, pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")]
 
 
 async def test_each_link_uses_its_own_profile():
     stub = await DtlsUpperStub(stub_link(), poll_freq_s=2).start(("127.0.0.1", 0))
     host, port = stub.address
-    config = EmaConfig(role="intermediate", mode="pull", bind=Endpoint("127.0.0.1", 0, ("emap",)),
-                       upper=f"coaps://{host}:{port}/emap", ven_id="ven-1", psk=PskTable.parse([f"ven-1={KEY_1}"]),
-                       t_prompt=2, poll_freq=2, ack_timeout=0.5, max_retransmit=2, backoff_initial=1, backoff_cap=2)
+    config = EmaConfig(
+        role="intermediate",
+        mode="pull",
+        bind=Endpoint("127.0.0.1", 0, ("emap",)),
+        upper=f"coaps://{host}:{port}/emap",
+        ven_id="ven-1",
+        psk=PskTable.parse([f"ven-1={KEY_1}"]),
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+        backoff_initial=1,
+        backoff_cap=2,
+    )
     config.validate()
     ema = RunningEma(config)
     client = await CoapClient.create()
@@ -29,8 +40,11 @@ async def test_each_link_uses_its_own_profile():
         ready = await ema.start()
         check_client_identity(await stub.next("emapCreatePartyRegistration", TIMEOUT), stub.link)
         assert ready["upper"].startswith("coap://")
-        response = await client.request(f"{ready['upper']}/EiRegisterParty", timeout=TIMEOUT,
-                                        payload=build.query_registration("nosec-1", ven_id="ven-low"))
+        response = await client.request(
+            f"{ready['upper']}/EiRegisterParty",
+            timeout=TIMEOUT,
+            payload=build.query_registration("nosec-1", ven_id="ven-low"),
+        )
         assert response.code == "2.04" and response.message.name == "emapCreatedPartyRegistration"
     finally:
         await client.close()

@@ -1,5 +1,5 @@
-"""Interop with libcoap's OpenSSL DTLS build (Debian libcoap3-bin) under DTLS-PSK: libcoap's client against the
-sample upper EMA, and the suite's CoapClient against libcoap's server (EMAP-8-03)."""
+"""Interop with libcoap's OpenSSL DTLS build (Debian libcoap3-bin) under DTLS-PSK: libcoap's client against
+the sample upper EMA, and the suite's CoapClient against libcoap's server (EMAP-8-03)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import shutil
 
 import pytest
-from security_helpers import KEY_1, TIMEOUT
+from security_helpers import KEY_1, TIMEOUT, needs_dtls
 
 from conformance.messages import build, encode, validate
 from conformance.security import free_port_pair
@@ -15,6 +15,7 @@ from conformance.security.pixit import LinkSecurity
 from conformance.transport.client import CoapClient
 
 pytestmark = [
+    needs_dtls,
     pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning"),
     pytest.mark.skipif(shutil.which("coap-client-openssl") is None, reason="libcoap3-bin is not installed"),
 ]
@@ -38,8 +39,20 @@ async def test_libcoap_client_registers_with_sample_upper(dtls_upper):
     upper, _ = dtls_upper
     query = encode(build.query_registration("lc-1", ven_id="ven-1"))
     code, out, err = await _run(
-        "coap-client-openssl", "-B", "4", "-u", "ven-1", "-k", bytes.fromhex(KEY_1).decode(),
-        "-m", "post", "-t", "50", "-e", query.decode(), f"{upper.base_uri}/EiRegisterParty",
+        "coap-client-openssl",
+        "-B",
+        "4",
+        "-u",
+        "ven-1",
+        "-k",
+        bytes.fromhex(KEY_1).decode(),
+        "-m",
+        "post",
+        "-t",
+        "50",
+        "-e",
+        query.decode(),
+        f"{upper.base_uri}/EiRegisterParty",
     )
     assert code == 0, err
     assert validate(out.strip(), posted=False).name == "emapCreatedPartyRegistration"
@@ -49,8 +62,20 @@ async def test_libcoap_client_forged_ven_id_forbidden(dtls_upper):
     upper, _ = dtls_upper
     query = encode(build.query_registration("lc-2", ven_id="ven-2"))
     code, out, err = await _run(
-        "coap-client-openssl", "-B", "4", "-u", "ven-1", "-k", bytes.fromhex(KEY_1).decode(),
-        "-m", "post", "-t", "50", "-e", query.decode(), f"{upper.base_uri}/EiRegisterParty",
+        "coap-client-openssl",
+        "-B",
+        "4",
+        "-u",
+        "ven-1",
+        "-k",
+        bytes.fromhex(KEY_1).decode(),
+        "-m",
+        "post",
+        "-t",
+        "50",
+        "-e",
+        query.decode(),
+        f"{upper.base_uri}/EiRegisterParty",
     )
     assert b"4.03" in out + err
 
@@ -59,8 +84,15 @@ async def test_coap_client_against_libcoap_server():
     plain = free_port_pair("127.0.0.1")
     key = "libcoap-test-key"  # TEST KEY ONLY
     server = await asyncio.create_subprocess_exec(
-        "coap-server-openssl", "-A", "127.0.0.1", "-p", str(plain), "-k", key,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        "coap-server-openssl",
+        "-A",
+        "127.0.0.1",
+        "-p",
+        str(plain),
+        "-k",
+        key,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     link = LinkSecurity("dtls-psk", "vtn-1", key.encode())
     base = f"coaps://127.0.0.1:{plain + 1}"
@@ -69,7 +101,9 @@ async def test_coap_client_against_libcoap_server():
         response = None
         for _ in range(50):  # bounded: libcoap's server needs a moment to bind
             try:
-                response = await client.request(base + "/", method="GET", payload=None, timeout=0.5, fresh=True)
+                response = await client.request(
+                    base + "/", method="GET", payload=None, timeout=0.5, fresh=True
+                )
                 break
             except Exception:
                 await asyncio.sleep(0.1)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import pytest
-from security_helpers import TIMEOUT, lower_config, plain_of, stub_link
+from security_helpers import TIMEOUT, lower_config, needs_dtls, plain_of, stub_link
 
 from conformance.ema.main import RunningEma
 from conformance.ema.security import SecurityGuard
@@ -18,7 +18,7 @@ from conformance.testcases.security.lower_checks import (
 from conformance.transport.client import CoapClient
 from conformance.verdict import Fail
 
-pytestmark = pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")
+pytestmark = [needs_dtls, pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")]
 
 
 @pytest.fixture
@@ -51,8 +51,11 @@ async def test_lower_answers_unprotected_4_01(registered_lower):
     address = create.message.body["emapTransportAddress"]
     client = await CoapClient.create()
     try:
-        response = await client.request(f"{plain_of(address)}/EiEvent", timeout=TIMEOUT,
-                                        payload=build.distribute_event("plain-1", "vtn-sample", []))
+        response = await client.request(
+            f"{plain_of(address)}/EiEvent",
+            timeout=TIMEOUT,
+            payload=build.distribute_event("plain-1", "vtn-sample", []),
+        )
     finally:
         await client.close()
     assert response.code == "4.01"

@@ -7,7 +7,7 @@ import asyncio
 import sys
 
 import pytest
-from security_helpers import TIMEOUT, oscore_context
+from security_helpers import TIMEOUT, needs_oscore, oscore_context
 
 from conformance.ema.config import ConfigError, EmaConfig, Endpoint
 from conformance.ema.main import RunningEma, config_from_args
@@ -22,16 +22,23 @@ from conformance.testcases.security.checks import (
 )
 from conformance.verdict import Fail
 
-pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+pytestmark = [needs_oscore, pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 
 @pytest.fixture
 async def oscore_upper(tmp_path):
-    """A sample upper EMA whose link with ``ven-1`` is OSCORE, and a ``SecureUpper`` towards it as ``ven-1``."""
+    """A sample upper EMA whose link with ``ven-1`` is OSCORE, and a ``SecureUpper`` to it as ``ven-1``."""
     server = oscore_context(tmp_path / "ema-ven-1", "01", "02")
     client = oscore_context(tmp_path / "peer-ven-1", "02", "01")
-    config = EmaConfig(role="upper", bind=Endpoint("127.0.0.1", 0, ("emap",)), oscore={"ven-1": server + "/"},
-                       t_prompt=2, poll_freq=2, ack_timeout=0.5, max_retransmit=2)
+    config = EmaConfig(
+        role="upper",
+        bind=Endpoint("127.0.0.1", 0, ("emap",)),
+        oscore={"ven-1": server + "/"},
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+    )
     config.validate()
     ema = RunningEma(config)
     ready = await ema.start()
@@ -51,21 +58,38 @@ async def test_sample_upper_passes_oscore_checks(oscore_upper):
 
 async def test_mutant_accepting_unprotected_caught(monkeypatch, oscore_upper):
     check = SecurityGuard.check
-    monkeypatch.setattr(SecurityGuard, "check", lambda self, role, message, identity: (
-        (None, message) if identity is None else check(self, role, message, identity)))
+    monkeypatch.setattr(
+        SecurityGuard,
+        "check",
+        lambda self, role, message, identity: (
+            (None, message) if identity is None else check(self, role, message, identity)
+        ),
+    )
     with pytest.raises(Fail, match="EMAP-8-08"):
         await check_unprotected_refused(oscore_upper)
 
 
 def test_oscore_options(tmp_path):
     context = oscore_context(tmp_path / "c", "01", "02")
-    config = config_from_args(["--role", "upper", "--bind", "coap://127.0.0.1:0/emap", "--oscore", f"ven-1={context}"])
+    config = config_from_args(
+        ["--role", "upper", "--bind", "coap://127.0.0.1:0/emap", "--oscore", f"ven-1={context}"]
+    )
     assert config.oscore == {"ven-1": context + "/"}
     with pytest.raises(ConfigError, match="has no settings.json"):
         config_from_args(["--role", "upper", "--oscore", f"ven-1={tmp_path}"])
     with pytest.raises(ConfigError, match="OSCORE lower links need an upper role on a coap --bind"):
-        config_from_args(["--role", "upper", "--bind", "coaps://127.0.0.1:0/emap", "--psk", "ven-1=00",
-                          "--oscore", f"ven-1={context}"])
+        config_from_args(
+            [
+                "--role",
+                "upper",
+                "--bind",
+                "coaps://127.0.0.1:0/emap",
+                "--psk",
+                "ven-1=00",
+                "--oscore",
+                f"ven-1={context}",
+            ]
+        )
 
 
 async def _line_with(stream, text: str, timeout: float) -> str:
@@ -78,21 +102,53 @@ async def _line_with(stream, text: str, timeout: float) -> str:
 
 
 async def test_sample_lower_push_over_oscore(tmp_path):
-    """Both directions of one OSCORE link: the lower EMA registers (its context bound to its venID at U) and the
-    upper EMA pushes an event to its coap transport address with the same context."""
+    """Both directions of one OSCORE link: the lower EMA registers (its context bound to its venID at U) and
+    the upper EMA pushes an event to its coap transport address with the same context."""
     upper_side = oscore_context(tmp_path / "u", "01", "02")
     lower_side = oscore_context(tmp_path / "l", "02", "01")
-    config = EmaConfig(role="upper", bind=Endpoint("127.0.0.1", 0, ("emap",)), oscore={"ven-1": upper_side + "/"},
-                       t_prompt=2, poll_freq=2, ack_timeout=0.5, max_retransmit=2)
+    config = EmaConfig(
+        role="upper",
+        bind=Endpoint("127.0.0.1", 0, ("emap",)),
+        oscore={"ven-1": upper_side + "/"},
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+    )
     config.validate()
     ema = RunningEma(config)
     ready = await ema.start()
     lower = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "conformance.ema.main", "--role", "lower", "--mode", "push",
-        "--bind", "coap://127.0.0.1:0/emapl", "--upper", ready["upper"], "--ven-id", "ven-1",
-        "--upper-vtn-id", "vtn-sample", "--oscore", f"vtn-sample={lower_side}", "--t-prompt", "2",
-        "--ack-timeout", "0.5", "--max-retransmit", "2", "--backoff-initial", "1", "--backoff-cap", "2",
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "conformance.ema.main",
+        "--role",
+        "lower",
+        "--mode",
+        "push",
+        "--bind",
+        "coap://127.0.0.1:0/emapl",
+        "--upper",
+        ready["upper"],
+        "--ven-id",
+        "ven-1",
+        "--upper-vtn-id",
+        "vtn-sample",
+        "--oscore",
+        f"vtn-sample={lower_side}",
+        "--t-prompt",
+        "2",
+        "--ack-timeout",
+        "0.5",
+        "--max-retransmit",
+        "2",
+        "--backoff-initial",
+        "1",
+        "--backoff-cap",
+        "2",
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await _line_with(lower.stderr, "registered:", TIMEOUT)
         link = ema.agent.routes[("emap",)].registry.by_ven("ven-1")

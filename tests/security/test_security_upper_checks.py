@@ -4,6 +4,7 @@ front-door guard that skip the identity check or accept unprotected requests."""
 from __future__ import annotations
 
 import pytest
+from security_helpers import needs_dtls
 
 from conformance.ema.security import SecurityGuard
 from conformance.testcases.security.checks import (
@@ -14,7 +15,7 @@ from conformance.testcases.security.checks import (
 )
 from conformance.verdict import Fail
 
-pytestmark = pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")
+pytestmark = [needs_dtls, pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")]
 
 
 async def test_sample_upper_passes_clause_8(dtls_upper):
@@ -72,3 +73,18 @@ async def test_mutants_caught(monkeypatch, dtls_upper, mutate, check, requiremen
     mutate(monkeypatch)
     with pytest.raises(Fail, match=requirement):
         await check(upper)
+
+
+async def test_sample_upper_pushes_as_vtn_id(dtls_upper):
+    """EMAP-8-05: the sample upper EMA pushes to a coaps transport address presenting its vtnID."""
+    from dataclasses import replace
+
+    from conformance.testcases.security.checks import check_push_identity
+
+    upper, ema = dtls_upper
+    upper.link = replace(upper.link, iut_identity="vtn-sample")
+
+    async def create_event(ven_id: str) -> None:
+        assert (await ema.agent.stimulate("create-event", {"venID": ven_id}))[0] == "accepted"
+
+    await check_push_identity(upper, create_event, 5.0)

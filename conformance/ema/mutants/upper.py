@@ -529,9 +529,11 @@ def _status_far_forever():
 @mutant("u-current-value-stale", ["EMAP-6.3.1-06"], ["TC-U-6.3.1-06"], U,
         "currentValue of an active event stays 0 instead of the active interval's value")
 def _current_value_stale():
+    from conformance.ema.upper import stimuli
     from conformance.ema.upper.events import Signal
 
     replace(Signal, "value_at", lambda self, offset: 0.0 if self.name == "SIMPLE" else None)
+    stimuli.event_rules = _without(stimuli.event_rules, "EMAP-6.3.1-06")  # its own guard at event creation
 
 
 @mutant("u-events-to-everyone", ["EMAP-6.3.1-08"], ["TC-U-6.3.1-08"], U,

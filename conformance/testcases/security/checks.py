@@ -39,8 +39,15 @@ class SecureUpper:
         self.seq[0] += 1
         return f"sec-{what}-{self.seq[0]}"
 
-    async def post(self, resource: str, envelope: dict, *, identity: str | None = None,
-                   base_uri: str | None = None, protected: bool = True) -> CoapResponse:
+    async def post(
+        self,
+        resource: str,
+        envelope: dict,
+        *,
+        identity: str | None = None,
+        base_uri: str | None = None,
+        protected: bool = True,
+    ) -> CoapResponse:
         """POST ``envelope`` to ``base_uri`` (default: the IUT's), protected with the link's credentials
         presenting ``identity`` (DTLS-PSK; default: the peer's), or unprotected."""
         base = base_uri or self.base_uri
@@ -49,12 +56,16 @@ class SecureUpper:
         try:
             response = await client.request(f"{base}/{resource}", payload=envelope, timeout=self.timeout)
         except TransportError as exc:
-            self.note(f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity}: {exc}")
+            self.note(
+                f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity}: {exc}"
+            )
             raise
         finally:
             await client.close()
-        self.note(f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity!r}: "
-                  f"{response.code} {response.payload[:200]!r}")
+        self.note(
+            f"POST {base}/{resource} {next(iter(envelope))} as {identity or self.link.identity!r}: "
+            f"{response.code} {response.payload[:200]!r}"
+        )
         return response
 
     def credentials(self, base_uri: str, identity: str | None):
@@ -70,8 +81,9 @@ class SecureUpper:
 
     async def registration_id(self, identity: str) -> str | None:
         """The registrationID the IUT holds for ``identity`` (emapQueryRegistration as that identity)."""
-        response = await self.post(REGISTER, build.query_registration(self.request_id("q"), ven_id=identity),
-                                   identity=identity)
+        response = await self.post(
+            REGISTER, build.query_registration(self.request_id("q"), ven_id=identity), identity=identity
+        )
         if response.code != "2.04" or response.message is None:
             raise Inconclusive(f"emapQueryRegistration as {identity!r} answered {response.code}")
         return response.message.body.get("registrationID")
@@ -85,33 +97,47 @@ def expect_refusal(response: CoapResponse, code: str, requirement: str, what: st
 
 
 async def check_handshake(upper: SecureUpper) -> None:
-    """EMAP-8-01, EMAP-8-03: a DTLS 1.2 PSK handshake (TLS_PSK_WITH_AES_128_CCM_8 only) with the peer's identity
-    completes (or, under OSCORE, a protected request is accepted) and the IUT answers an EMAP request."""
+    """EMAP-8-01, EMAP-8-03: a DTLS 1.2 PSK handshake (TLS_PSK_WITH_AES_128_CCM_8 only) with the peer's
+    identity completes (or, under OSCORE, a protected request is accepted) and the IUT answers an EMAP
+    request."""
     try:
-        response = await upper.post(REGISTER, build.query_registration(upper.request_id("hs"),
-                                                                       ven_id=upper.link.identity))
+        response = await upper.post(
+            REGISTER, build.query_registration(upper.request_id("hs"), ven_id=upper.link.identity)
+        )
     except TransportError as exc:
         raise Fail(f"EMAP-8-03: no {upper.link.profile} exchange as {upper.link.identity!r}: {exc}") from None
     if response.code != "2.04" or response.message is None:
-        raise Fail(f"EMAP-8-01: emapQueryRegistration under {upper.link.profile} answered {response.code}, "
-                   f"expected 2.04 with an EMAP message")
+        raise Fail(
+            f"EMAP-8-01: emapQueryRegistration under {upper.link.profile} answered {response.code}, "
+            f"expected 2.04 with an EMAP message"
+        )
 
 
 async def check_identity_mismatch(upper: SecureUpper) -> None:
     """EMAP-8-06: requests whose venID is not the authenticated identity are answered 4.03 without an EMAP
     message and without effect (the other lower EMA's registration is unchanged)."""
     forged = upper.link.other_identity or f"{upper.link.identity}-forged"
-    before = await upper.registration_id(forged) if upper.link.other_identity else None
+    other = upper.link.dtls and upper.link.other_identity  # its own credentials: "no effect" is observable
+    before = await upper.registration_id(forged) if other else None
     create = build.create_party_registration(upper.request_id("cr"), ven_id=forged)
-    expect_refusal(await upper.post(REGISTER, create), "4.03", "EMAP-8-06",
-                    f"emapCreatePartyRegistration with venID {forged!r} from identity {upper.link.identity!r}")
-    expect_refusal(await upper.post(POLL, build.poll(forged)), "4.03", "EMAP-8-06",
-                    f"emapPoll with venID {forged!r} from identity {upper.link.identity!r}")
-    if upper.link.other_identity:
+    expect_refusal(
+        await upper.post(REGISTER, create),
+        "4.03",
+        "EMAP-8-06",
+        f"emapCreatePartyRegistration with venID {forged!r} from identity {upper.link.identity!r}",
+    )
+    expect_refusal(
+        await upper.post(POLL, build.poll(forged)),
+        "4.03",
+        "EMAP-8-06",
+        f"emapPoll with venID {forged!r} from identity {upper.link.identity!r}",
+    )
+    if other:
         after = await upper.registration_id(forged)
         if after != before:
-            raise Fail(f"EMAP-8-06: the refused create changed {forged!r}'s registration ({before!r} -> "
-                       f"{after!r})")
+            raise Fail(
+                f"EMAP-8-06: the refused create changed {forged!r}'s registration ({before!r} -> {after!r})"
+            )
 
 
 async def check_unprotected_refused(upper: SecureUpper) -> None:
@@ -119,7 +145,9 @@ async def check_unprotected_refused(upper: SecureUpper) -> None:
     plain ``coap`` port (DTLS-PSK), on its base URI (OSCORE)."""
     target = upper.link.unprotected_uri or (upper.base_uri if upper.link.oscore else None)
     if not target:
-        raise Inconclusive("pixit.credentials.unprotected_uri not given: the IUT's plain coap port is unknown")
+        raise Inconclusive(
+            "pixit.credentials.unprotected_uri not given: the IUT's plain coap port is unknown"
+        )
     query = build.query_registration(upper.request_id("plain"), ven_id=upper.link.identity)
     try:
         response = await upper.post(REGISTER, query, base_uri=target, protected=False)
@@ -133,17 +161,25 @@ async def check_plain_datagram_dropped(upper: SecureUpper, wait: float) -> None:
     host, port = _address(upper.base_uri)
     path = [p for p in upper.base_uri.split("/", 3)[3].split("/") if p] + [REGISTER]
     payload = build.query_registration(upper.request_id("raw"), ven_id=upper.link.identity)
-    datagram = codec.encode(codec.CoapDatagram(
-        mtype=codec.CON, code=codec.code_of("POST"), mid=0x5ec1, token=b"\x5e\xc1",
-        options=tuple((codec.URI_PATH, seg.encode()) for seg in path) + ((codec.CONTENT_FORMAT, b"\x32"),),
-        payload=encode(payload)))
+    datagram = codec.encode(
+        codec.CoapDatagram(
+            mtype=codec.CON,
+            code=codec.code_of("POST"),
+            mid=0x5EC1,
+            token=b"\x5e\xc1",
+            options=tuple((codec.URI_PATH, seg.encode()) for seg in path)
+            + ((codec.CONTENT_FORMAT, b"\x32"),),
+            payload=encode(payload),
+        )
+    )
     for reply in await raw_exchange((host, port), datagram, wait, trace=upper.trace):
         try:
             answer = codec.decode(reply)
         except codec.CodecError:
             continue  # a DTLS record (e.g. an alert) is not a CoAP answer
-        raise Fail(f"EMAP-8-08: the coaps port answered a plain CoAP request with {codec.code_text(answer.code)}")
-
+        raise Fail(
+            f"EMAP-8-08: the coaps port answered a plain CoAP request with {codec.code_text(answer.code)}"
+        )
 
 
 def _address(uri: str) -> tuple[str, int]:
@@ -170,7 +206,9 @@ async def check_oscore_replay(upper: SecureUpper, wait: float) -> None:
     replies = await raw_exchange((host, port), sent[-1].raw, wait, trace=upper.trace)
     codes = [codec.code_text(codec.decode(r).code) for r in replies if _decodes(r)]
     if "4.01" not in codes:
-        raise Fail(f"EMAP-8-09: the replayed OSCORE request was answered {codes or 'with nothing'}, expected 4.01")
+        raise Fail(
+            f"EMAP-8-09: the replayed OSCORE request was answered {codes or 'with nothing'}, expected 4.01"
+        )
 
 
 def _decodes(data: bytes) -> bool:
@@ -179,3 +217,37 @@ def _decodes(data: bytes) -> bool:
     except codec.CodecError:
         return False
     return True
+
+
+async def check_push_identity(upper: SecureUpper, provoke, wait: float) -> None:
+    """EMAP-8-05 (and EMAP-8-02): registered in push mode with a ``coaps`` transport address, the upper IUT
+    pushes over DTLS-PSK presenting its vtnID (PIXIT ``iut_identity``) with the link's key.
+    ``provoke(ven_id)`` makes the IUT push something to that lower EMA (e.g. the ``create-event``
+    stimulus)."""
+    from .lower_checks import PushTarget
+
+    if not upper.link.iut_identity:
+        raise Inconclusive("pixit.credentials.iut_identity (the IUT's vtnID) not given")
+    target = await PushTarget(upper.link).start(("127.0.0.1", 0))  # where the reference peer serves
+    try:
+        create = build.create_party_registration(
+            upper.request_id("push"),
+            pull=False,
+            ven_id=upper.link.identity,
+            transport_address=target.base_uri,
+        )
+        response = await upper.post(REGISTER, create)
+        if response.code != "2.04" or response.message is None or response.message.response_code != "200":
+            raise Inconclusive(
+                f"precondition: push-mode registration answered {response.code} "
+                f"{response.message.response_code if response.message else ''}"
+            )
+        await provoke(upper.link.identity)
+        received = await target.first(wait)
+    finally:
+        await target.stop()
+    if received.identity != upper.link.iut_identity:
+        raise Fail(
+            f"EMAP-8-05: the IUT pushed as PSK identity {received.identity!r}, expected its vtnID "
+            f"{upper.link.iut_identity!r}"
+        )

@@ -26,7 +26,7 @@ def exchange_timeout(timing) -> float:
 
 @pytest.fixture
 def secure_upper(profile, timing, iut, trace) -> SecureUpper:
-    """The upper IUT with the PIXIT credentials, DTLS-PSK or OSCORE (INCONCLUSIVE when the PIXIT names none)."""
+    """The upper IUT with the PIXIT credentials, DTLS-PSK or OSCORE (INCONCLUSIVE when there are none)."""
     link = link_security(profile)
     if not (link.dtls or link.oscore):
         raise Inconclusive("pixit.credentials.profile is nosec: no credentials to test with")

@@ -54,6 +54,7 @@ class DtlsUpperStub:
 
     async def next(self, name: str, timeout: float) -> Received:
         """The first request named ``name`` (already received or arriving within ``timeout``)."""
+
         def found():
             return next((r for r in self.received if r.message is not None and r.message.name == name), None)
 
@@ -62,7 +63,9 @@ class DtlsUpperStub:
                 async with asyncio.timeout(timeout):
                     await self._arrived.wait_for(found)
             except TimeoutError:
-                raise Inconclusive(f"the IUT sent no {name} to the DTLS-PSK upper EMA within {timeout:g} s") from None
+                raise Inconclusive(
+                    f"the IUT sent no {name} to the DTLS-PSK upper EMA within {timeout:g} s"
+                ) from None
         return found()
 
     async def _handle(self, request: CoapRequest) -> CoapReply:
@@ -82,8 +85,9 @@ class DtlsUpperStub:
         if message.name == "emapQueryRegistration":
             return build.created_party_registration(rid, vtn)
         if message.name == "emapCreatePartyRegistration":
-            return build.created_party_registration(rid, vtn, registration_id=REGISTRATION_ID, ven_id=ven,
-                                                    poll_freq=self.poll_freq_s)
+            return build.created_party_registration(
+                rid, vtn, registration_id=REGISTRATION_ID, ven_id=ven, poll_freq=self.poll_freq_s
+            )
         if message.name == "emapRegisterReport":
             return build.registered_report(rid, ven)
         if message.name == "emapRequestEvent":
@@ -110,20 +114,35 @@ def check_announces_coaps(create: Received) -> str:
 
 
 async def check_foreign_identity(base_uri: str, link: LinkSecurity, timeout: float) -> None:
-    """EMAP-8-07: a push-mode lower IUT answers 4.03 (no EMAP message) a request from an identity other than its
-    upper EMA's vtnID, and an emapDistributeEvent whose vtnID differs from the authenticated identity."""
+    """EMAP-8-07: a push-mode lower IUT answers 4.03 (no EMAP message) a request from an identity other than
+    its upper EMA's vtnID, and an emapDistributeEvent whose vtnID differs from the authenticated identity."""
     if not link.iut_identity:
-        raise Inconclusive("pixit.credentials.iut_identity not given: no second identity the IUT would accept")
+        raise Inconclusive(
+            "pixit.credentials.iut_identity not given: no second identity the IUT would accept"
+        )
     event = build.distribute_event("sec-de-1", link.identity, [])
-    await _refused(base_uri, link, link.iut_identity, event, timeout,
-                   f"emapDistributeEvent from identity {link.iut_identity!r} (not the vtnID)")
+    await _refused(
+        base_uri,
+        link,
+        link.iut_identity,
+        event,
+        timeout,
+        f"emapDistributeEvent from identity {link.iut_identity!r} (not the vtnID)",
+    )
     forged = build.distribute_event("sec-de-2", f"{link.identity}-forged", [])
-    await _refused(base_uri, link, link.identity, forged, timeout,
-                   f"emapDistributeEvent with vtnID {link.identity + '-forged'!r} from identity {link.identity!r}")
+    await _refused(
+        base_uri,
+        link,
+        link.identity,
+        forged,
+        timeout,
+        f"emapDistributeEvent with vtnID {link.identity + '-forged'!r} from identity {link.identity!r}",
+    )
 
 
-async def _refused(base_uri: str, link: LinkSecurity, identity: str, envelope: dict, timeout: float,
-                   what: str) -> None:
+async def _refused(
+    base_uri: str, link: LinkSecurity, identity: str, envelope: dict, timeout: float, what: str
+) -> None:
     client = await CoapClient.create(credentials=link.client_credentials(base_uri, identity))
     try:
         response = await client.request(f"{base_uri}/EiEvent", payload=envelope, timeout=timeout)
@@ -132,3 +151,47 @@ async def _refused(base_uri: str, link: LinkSecurity, identity: str, envelope: d
     finally:
         await client.close()
     expect_refusal(response, "4.03", "EMAP-8-07", what)
+
+
+class PushTarget:
+    """A push-mode lower EMA's endpoint over DTLS-PSK that records what the upper IUT sends (answering empty
+    2.04), for EMAP-8-05."""
+
+    def __init__(self, link: LinkSecurity) -> None:
+        self.link = link
+        self.received: list[Received] = []
+        self._arrived = asyncio.Event()
+        self._server: CoapServer | None = None
+
+    async def start(self, address: tuple[str, int]) -> PushTarget:
+        self._server = await CoapServer.start(self._handle, bind=address, psk_table=self.link.table)
+        return self
+
+    @property
+    def base_uri(self) -> str:
+        host, port = self._server.address
+        return f"coaps://{host}:{port}/emapl"
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop()
+            self._server = None
+
+    async def first(self, timeout: float) -> Received:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._arrived.wait()
+        except TimeoutError:
+            raise Inconclusive(
+                f"the IUT pushed nothing to the coaps transport address within {timeout:g} s"
+            ) from None
+        return self.received[0]
+
+    async def _handle(self, request: CoapRequest) -> CoapReply:
+        try:
+            message = validate(request.payload, posted=True)
+        except Exception:
+            message = None
+        self.received.append(Received(request.identity, message))
+        self._arrived.set()
+        return CoapReply("2.04")

@@ -11,6 +11,7 @@ from .checks import (
     check_identity_mismatch,
     check_oscore_replay,
     check_plain_datagram_dropped,
+    check_push_identity,
     check_unprotected_refused,
 )
 
@@ -22,8 +23,8 @@ UPPER_OSCORE = f'"oscore" in security and {UPPER_ROLES}'
 
 @emap_test("TC-S-8-01", requirements=["EMAP-8-01", "EMAP-8-03"], applies=UPPER_SECURED)
 async def test_protected_exchange(secure_upper):
-    """A DTLS 1.2 PSK handshake offering only TLS_PSK_WITH_AES_128_CCM_8 completes with the PIXIT identity (or an
-    OSCORE-protected request is accepted) and an EMAP request is answered 2.04 with an EMAP message."""
+    """A DTLS 1.2 PSK handshake offering only TLS_PSK_WITH_AES_128_CCM_8 completes with the PIXIT identity (or
+    an OSCORE-protected request is accepted) and an EMAP request is answered 2.04 with an EMAP message."""
     await check_handshake(secure_upper)
 
 
@@ -51,7 +52,22 @@ async def test_unprotected_request_unauthorized(secure_upper):
 
 @emap_test("TC-S-8-09", requirements=["EMAP-8-09"], applies=UPPER_OSCORE)
 async def test_oscore_replay_rejected(secure_upper, timing):
-    """An OSCORE-protected request replayed with the same sequence number is answered 4.01 and not executed."""
+    """An OSCORE-protected request replayed with its sequence number is answered 4.01 and not executed."""
     if not secure_upper.link.oscore:
         raise Inconclusive("the link under test is not OSCORE")
     await check_oscore_replay(secure_upper, timing.t_prompt_s + timing.tolerance_s)
+
+
+@emap_test("TC-S-8-10", requirements=["EMAP-8-05", "EMAP-8-02"], applies=UPPER_DTLS)
+async def test_push_as_vtn_id(secure_upper, stimulus, timing):
+    """Registered in push mode with a coaps transport address, the upper IUT pushes over DTLS-PSK presenting
+    its vtnID as PSK identity."""
+    if not secure_upper.link.dtls:
+        raise Inconclusive("the link under test is not DTLS-PSK")
+
+    async def create_event(ven_id: str) -> None:
+        outcome = await stimulus.stimulate("create-event", {"role": "upper", "venID": ven_id})
+        if outcome.status != "accepted":
+            raise Inconclusive(f"stimulus create-event {outcome.status}: {outcome.detail}")
+
+    await check_push_identity(secure_upper, create_event, timing.t_prompt_s + secure_upper.timeout)

@@ -28,4 +28,6 @@ async def test_signature_value_not_rejected(iut, profile, lower):  # noqa: F811
         raise Inconclusive(f"precondition: a registration with emapSignature false was answered {baseline}")
     flagged = await _create(await lower(register=False), True)
     if flagged != "200":
-        raise Fail(f"EMAP-8-10: a registration with emapSignature true was answered {flagged}, with false 200")
+        raise Fail(
+            f"EMAP-8-10: a registration with emapSignature true was answered {flagged}, with false 200"
+        )
