@@ -8,6 +8,7 @@ import pytest
 from plugin_subprocess import BAD_CASES, NEEDS_IUT, VERDICTS, results_of, run_cli, run_pytest, verdicts_of
 
 from conformance.catalogue import load_catalogue
+from conformance.plugin.options import DEFAULT_FUZZ_EXAMPLES
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_results_shape(full_run):
     passed = next(t for t in results["tests"] if t["id"] == "TC-F-PASS")
     assert passed["clause"] == "6.2.3" and passed["purpose"].startswith("Passes")
     assert passed["trace"] == "trace/TC-F-PASS.jsonl" and (out / passed["trace"]).is_file()
-    assert "upper seed=0 examples=25" in (out / passed["trace"]).read_text()
+    assert f"upper seed=0 examples={DEFAULT_FUZZ_EXAMPLES}" in (out / passed["trace"]).read_text()
     assert next(t for t in results["tests"] if t["id"] == "TC-F-FAIL")["trace"] is None
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.catalogue import load_catalogue
 from conformance.plugin.iut_access import IutError, external_uris, peer_endpoint, resource_uri
-from conformance.plugin.options import SettingsError, check_iut, read_settings
+from conformance.plugin.options import DEFAULT_FUZZ_EXAMPLES, SettingsError, check_iut, read_settings
 from conformance.plugin.results import Outcome, entry_of, exit_status, requirement_verdicts, summarise
 from conformance.plugin.verdicts import judge
 from conformance.profiles import load_profile
@@ -139,7 +139,7 @@ def test_iut_precedence_option_environment_ini(monkeypatch):
 
 def test_settings_defaults():
     settings = read_settings(_Config())
-    assert (str(settings.report_dir), settings.seed, settings.strict, settings.fuzz_examples) == ("reports", 0, False, 25)
+    assert (str(settings.report_dir), settings.seed, settings.strict, settings.fuzz_examples) == ("reports", 0, False, DEFAULT_FUZZ_EXAMPLES)
 
 
 @pytest.mark.parametrize(("options", "text"), [({"seed": "x"}, "--seed"), ({"seed": "-1"}, "--seed"),
