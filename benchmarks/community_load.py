@@ -5,9 +5,10 @@ For each N (default 100, 1000, 5000): start the sample upper EMA in its own proc
 pull-mode lower EMAs (the full bootstrap of EMAP-6.2.3-12, every answer checked), read the EMA's memory per
 registered lower EMA, then drive polls for a fixed time with a fixed window of exchanges in flight, round
 robin over the N lower EMAs (each from its own socket); then the same polls, from N fresh sockets, against the
-echo server. Printed: poll exchanges/s of both and their ratio (target >= 0.6), KiB per registered lower EMA
-in the EMA (target <= 20), KiB per simulated lower EMA in the simulator, CPU ms per poll in the EMA, and
-violations seen.
+echo server. Printed: poll exchanges/s of both and their ratio (target >= 0.6), the ratio of their CPU time
+per poll and each server's share of a core (when a server is below one core, the driver or the machine limited
+the rate, and the CPU ratio is the capacity ratio), KiB per registered lower EMA in the EMA (target <= 20),
+KiB per simulated lower EMA in the simulator, and violations seen.
 
 The poll phase sends polls as fast as the window allows (a capacity measurement): a lower EMA then polls more
 often than emapRequestedPollFreq, which the load command never does.
@@ -140,6 +141,9 @@ async def measure(count: int, seconds: float, window: int) -> dict:
         "ema_polls_per_s": round(ema_rate, 1),
         "echo_polls_per_s": round(echo_rate, 1),
         "ratio": round(ema_rate / echo_rate, 3) if echo_rate else None,
+        "cpu_ratio": round(echo_cpu_ms / ema_cpu_ms, 3) if ema_cpu_ms else None,
+        "ema_core_use": round(ema_cpu_ms * polls / 1000 / seconds, 2),
+        "echo_core_use": round(echo_cpu_ms * echo_polls / 1000 / seconds, 2),
         "ema_kib_per_lower": round(ema_kib, 2),
         "simulator_kib_per_lower": round(sim_kib, 2),
         "ema_cpu_ms_per_poll": round(ema_cpu_ms, 3),
@@ -166,11 +170,14 @@ async def main(argv: list[str]) -> int:
         {
             "ratio_at_N": f"{at_1000['ratio']} at N={at_1000['lower_emas']} ("
             f"{verdict(at_1000['ratio'] or 0, 0.6, at_least=True)})",
+            "cpu_ratio_at_N": f"{at_1000['cpu_ratio']} (echo CPU / EMA CPU per poll; "
+            f"{verdict(at_1000['cpu_ratio'] or 0, 0.6, at_least=True)})",
             "ema_kib_per_lower_at_N": f"{at_1000['ema_kib_per_lower']} ("
             f"{verdict(at_1000['ema_kib_per_lower'], 20, at_least=False)})",
             "growth": {
                 r["lower_emas"]: {
                     "ratio": r["ratio"],
+                    "cpu_ratio": r["cpu_ratio"],
                     "ema_kib_per_lower": r["ema_kib_per_lower"],
                     "ema_polls_per_s": r["ema_polls_per_s"],
                 }

@@ -7,7 +7,7 @@ Every simulated lower EMA sends only valid requests, so the IUT's answers are ju
   envelope (EMAP-B-02, -03), the response message type of Table 6.1-1 (EMAP-6.1-01), the echoed requestID
   (EMAP-6.1-02), a poll answered with one of the eight replies (EMAP-6.6-02), the first poll after a
   registration answered with U's `emapRegisterReport` (EMAP-6.2.3-11), an accepted `emapCancelOpt` sent again
-  unchanged one period later answered with the same response (EMAP-7.1.5-07);
+  unchanged within half an EXCHANGE_LIFETIME answered with the same response (EMAP-7.1.5-07);
 - full checks, for the sampled lower EMAs: the message schema (Annex B) and the message rules of
   ``conformance.messages.rules.check`` on every answer and on every request U sends them (pushed or polled).
 """

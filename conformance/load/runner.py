@@ -54,6 +54,7 @@ class LoadRun:
             inflight=asyncio.Semaphore(plan.max_inflight),
             stop=asyncio.Event(),
             rates=plan.mix.rates,
+            ends_at=plan.duration_s,
         )
         pushes = [plan.mix.is_push(i) for i in range(plan.lower_emas)]
         if any(pushes):

@@ -10,9 +10,9 @@ Its life follows the binding: create registration, then ``emapRegisterReport`` a
 the step two of the delivered event set (EMAP-6.2.3-12); in pull mode polls (first poll at once, EMAP-6.6-09;
 after a non-empty reply the step two and the next poll at once, EMAP-6.6-04, -05; after R0 the next poll one
 ``emapRequestedPollFreq`` later, EMAP-6.6-06, -08); between polls, at the rates of the mix, opts (create,
-later cancel, one period later the identical cancel again, EMAP-7.1.5-07), report requests (a one-shot
-``METADATA`` request, EMAP-6.4.3-01) and event requests. A registration that the IUT forgets (463) is made
-again after T_BACKOFF (EMAP-7.1.5-05).
+later cancel, within half an EXCHANGE_LIFETIME the identical cancel again, EMAP-7.1.5-07), report requests (a
+one-shot ``METADATA`` request, EMAP-6.4.3-01) and event requests. A registration that the IUT forgets (463) is
+made again after T_BACKOFF (EMAP-7.1.5-05).
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class Shared:
     inflight: asyncio.Semaphore
     stop: asyncio.Event
     rates: dict  # activity -> probability per cycle ("opt", "report", "event")
+    ends_at: float = float("inf")  # run time (s) of the stop signal
     trace: Trace = field(default_factory=lambda: Trace("load"))
     push: PushSite | None = None
 
@@ -289,7 +290,7 @@ class SimulatedLower(LowerPeer):
     async def activity(self) -> None:
         """At most one L-initiated procedure per period: the pending repeat check, else one drawn from the
         mix."""
-        if self.repeat is not None:
+        if self.repeat is not None and self.shared.now() >= self.repeat[1]:
             await self.check_repeat()
             return
         rates, draw = self.shared.rates, self.rng.random()
@@ -302,23 +303,31 @@ class SimulatedLower(LowerPeer):
 
     async def opt_activity(self) -> None:
         """Cancel the oldest open opt, or create a schedule opt (EMAP-6.5.2, 6.5.3)."""
+        if self.repeat is not None:
+            return  # one repeat check at a time
         if self.open_opts:
             posted = await self.cancel_opt(self.open_opts.pop(0))
             if posted.message is not None and posted.message.response_code == "200":
-                self.repeat = (posted, self.shared.now())
+                self.repeat = (posted, self.repeat_time())
             return
         opt_id = self.ids("opt")
         posted = await self.create_opt(opt_id, "optOut")
         if posted.message is not None and posted.message.response_code == "200":
             self.open_opts.append(opt_id)
 
+    def repeat_time(self) -> float:
+        """When to send an accepted request again: a random time within the first half of EXCHANGE_LIFETIME
+        that still falls in the run, so an answer cache that forgets too early (EMAP-7.1.5-07) is seen."""
+        now = self.shared.now()
+        latest = min(now + self.timing.exchange_lifetime / 2, self.shared.ends_at - self.period)
+        return self.rng.uniform(now, max(now, latest))
+
     async def check_repeat(self) -> None:
-        """Send the accepted ``emapCancelOpt`` once more, unchanged, one period later: within
-        EXCHANGE_LIFETIME U must answer it with the same response and not execute it again (EMAP-7.1.5-07);
-        executed again it would name an unknown optID."""
-        (first, sent_at), self.repeat = self.repeat, None
-        if self.shared.now() - sent_at > self.timing.exchange_lifetime / 2:
-            return
+        """Send the accepted ``emapCancelOpt`` once more, unchanged: within EXCHANGE_LIFETIME U must answer it
+        with the same response and not execute it again (EMAP-7.1.5-07); executed again it would name an
+        unknown optID."""
+        first, _ = self.repeat
+        self.repeat = None
         again = await self.post(first.resource, first.payload)
         if again.message is not None and again.message.envelope != first.message.envelope:
             self.shared.checker.repeat_differs(

@@ -9,6 +9,11 @@ test's ``Trace``:
   tap's address (``base_uri``), so its requests are recorded as "from-iut". The role subclass answers them in
   ``answer_request()``; every request that reached it is also put in the inbox for the test to await.
 
+On a secured link (``credentials``: a ``LinkSecurity`` with DTLS-PSK or OSCORE, clause 8) a relay could only record
+ciphertext: the client then talks to the IUT directly and the server serves the IUT directly (DTLS-PSK with the
+link's keys), and every protected exchange is noted in the trace (``Trace.note``) instead of recorded datagram by
+datagram (docs/security.md).
+
 Verdicts are never computed here: tests judge the trace. Helpers only drive the exchange.
 """
 
@@ -72,14 +77,14 @@ class Inbound:
 
 
 def parse_base_uri(uri: str) -> tuple[str, int, tuple[str, ...]]:
-    """``coap://host[:port]/base/path`` -> (host, port, path segments); PeerError naming the URI otherwise."""
+    """``coap[s]://host[:port]/base/path`` -> (host, port, path segments); PeerError naming the URI otherwise."""
     try:
         parts = urlsplit(uri)
-        port = parts.port or 5683
+        port = parts.port or (5684 if parts.scheme == "coaps" else 5683)
     except ValueError as exc:
         raise PeerError(f"IUT base URI {uri!r}: {exc}") from None
-    if parts.scheme != "coap" or not parts.hostname:
-        raise PeerError(f"IUT base URI {uri!r}: need coap://host[:port]/base-path")
+    if parts.scheme not in ("coap", "coaps") or not parts.hostname:
+        raise PeerError(f"IUT base URI {uri!r}: need coap[s]://host[:port]/base-path")
     path = tuple(seg for seg in parts.path.split("/") if seg)
     if not path:
         raise PeerError(f"IUT base URI {uri!r}: has no base path")
@@ -95,9 +100,9 @@ def unshared_port(host: str) -> int:
         return probe.getsockname()[1]
 
 
-def _uri(host: str, port: int, path: tuple[str, ...]) -> str:
+def _uri(host: str, port: int, path: tuple[str, ...], scheme: str = "coap") -> str:
     shown = f"[{host}]" if ":" in host else host
-    return f"coap://{shown}:{port}" + "".join("/" + seg for seg in path)
+    return f"{scheme}://{shown}:{port}" + "".join("/" + seg for seg in path)
 
 
 class Inbox:
@@ -135,13 +140,15 @@ class PeerBase:
     """Shared machinery of ``LowerPeer`` and ``UpperPeer``.
 
     ``side`` is the role the peer plays ("L" or "U"); ``target`` the IUT base URI it POSTs to (may be None for a
-    peer that only serves). ``timing`` is the profile's ``Timing``.
+    peer that only serves). ``timing`` is the profile's ``Timing``. ``credentials``: the link's ``LinkSecurity``
+    (``conformance.security``; None or NoSec: plain CoAP through the taps).
     """
 
     side = "?"
 
     def __init__(self, *, trace, timing, target: str | None, ids: IdSource | None = None,
-                 serve_path: tuple[str, ...] = ("emap",)):
+                 serve_path: tuple[str, ...] = ("emap",), credentials=None):
+        self.security = credentials
         self.trace = trace
         self.timing = timing
         self.ids = ids or IdSource()
@@ -160,24 +167,47 @@ class PeerBase:
         self.served_at: str | None = None  # "host:port" the trace shows as destination of the IUT's requests
 
     # -- lifecycle -------------------------------------------------------------------------------------------
+    @property
+    def secured(self) -> bool:
+        """True on a DTLS-PSK or OSCORE link: exchanges bypass the taps and are noted in the trace."""
+        return self.security is not None and (self.security.dtls or self.security.oscore)
+
     async def start(self) -> None:
-        """Open the client side (tap towards the IUT); idempotent."""
+        """Open the client side (tap towards the IUT, or straight to it on a secured link); idempotent."""
         if self._client is not None or self.target is None:
             return
         host, port, self._target_path = parse_base_uri(self.target)
+        if self.secured:
+            self._client = await CoapClient.create(self.params,
+                                                   credentials=self.security.client_credentials(self.target))
+            return
         self._client_tap = await WireTap.start(target=(host, port), trace=self.trace, towards_target="to-iut")
         self._client = await CoapClient.create(self.params)
 
     async def serve(self) -> str:
         """Start the server side (idempotent); returns the base URI the IUT must use (through the tap)."""
-        if self._server is None:
+        return await self.serve_at(("127.0.0.1", 0))
+
+    async def serve_at(self, listen: tuple[str, int]) -> str:
+        """Start the server side (idempotent) with the address the IUT uses at ``listen`` (port 0: any free
+        one): the server's tap listens there, or on a DTLS-PSK link the server itself (the link's keys)."""
+        if self._server is not None:
+            return self.base_uri
+        if self.security is not None and self.security.oscore:
+            raise PeerError("the reference peer serves NoSec or DTLS-PSK links only (no OSCORE server side)")
+        if self.secured:
+            self._server = await CoapServer.start(self._handle, bind=listen, params=self.params,
+                                                  psk_table=self.security.table)
+            host, port = self._server.address[:2]
+            self.base_uri = _uri(host, port, self.serve_path, "coaps")
+        else:
             self._server = await CoapServer.start(self._handle, bind=("127.0.0.1", unshared_port("127.0.0.1")),
                                                   params=self.params)
             self._server_tap = await WireTap.start(target=self._server.address, trace=self.trace,
-                                                   towards_target="from-iut")
+                                                   listen=listen, towards_target="from-iut")
             host, port = self._server_tap.address[:2]
             self.base_uri = _uri(host, port, self.serve_path)
-            self.served_at = format_address(self._server.address)
+        self.served_at = format_address(self._server.address)
         return self.base_uri
 
     async def stop(self) -> None:
@@ -215,6 +245,8 @@ class PeerBase:
 
     # -- client side -----------------------------------------------------------------------------------------
     def resource_uri(self, resource: str) -> str:
+        if self._client_tap is None:  # secured link: straight to the IUT
+            return self.target.rstrip("/") + "/" + resource
         host, port = self._client_tap.address[:2]
         return _uri(host, port, self._target_path + (resource,))
 
@@ -235,10 +267,19 @@ class PeerBase:
                                                   content_format=content_format, accept=accept, timeout=wait,
                                                   fresh=fresh)
         except TransportTimeout:
+            self._note_protected(f"{method} {self.resource_uri(resource)}", payload, "no answer")
             if expect_answer:
                 raise PeerError(f"no answer from the IUT to a POST to {resource} within {wait:.1f} s") from None
             response = None
+        else:
+            self._note_protected(f"{method} {self.resource_uri(resource)}", payload,
+                                 f"{response.code} {response.payload[:300]!r}")
         return Posted(resource, payload, envelope, response)
+
+    def _note_protected(self, what: str, payload: bytes, outcome: str) -> None:
+        """On a secured link, the exchange as the peer saw it (no datagram was recorded)."""
+        if self.secured:
+            self.trace.note(f"{self.security.profile} {what} {payload[:300]!r} -> {outcome}")
 
     def request_datagram(self, resource: str, message: dict, *, mid: int, token: bytes) -> bytes:
         """A CON POST datagram carrying ``message`` to the IUT's ``resource`` (for duplicate-CON tests)."""
@@ -250,6 +291,8 @@ class PeerBase:
         """Send crafted datagrams one at a time from ONE socket through the client tap (so the IUT sees one
         endpoint, as for a retransmission); for each, the first response datagram with a response code
         (piggy-backed, or a separate response, which is acknowledged), or None after ``timeout``."""
+        if self.secured:
+            raise PeerError("crafted datagrams need a NoSec link (a secured link carries no plain datagrams)")
         await self.start()
         wait = self.exchange_timeout if timeout is None else timeout
         replies: asyncio.Queue = asyncio.Queue()
@@ -291,6 +334,8 @@ class PeerBase:
         resource = path[-1] if len(path) == len(self.serve_path) + 1 else None
         if path[:-1] != self.serve_path or (self.side, resource) not in RESOURCES:
             return CoapReply(code="4.04", payload=b"no such EMAP resource")
+        if self.secured and request.identity is None:
+            return CoapReply(code="4.01", payload=b"unprotected request on a secured link (EMAP-8-08)")
         if request.method != "POST":
             return CoapReply(code="4.05")
         if request.content_format != JSON:
@@ -309,8 +354,12 @@ class PeerBase:
         else:
             answer = await self.answer_request(resource, message)
         if answer is None:
-            return CoapReply(code="2.04")
-        return CoapReply(code="2.04", payload=encode(answer), content_format=JSON)
+            reply = CoapReply(code="2.04")
+        else:
+            reply = CoapReply(code="2.04", payload=encode(answer), content_format=JSON)
+        self._note_protected(f"{request.method} /{'/'.join(path)} from {request.remote} as {request.identity!r}",
+                             request.payload, f"{reply.code} {reply.payload[:300]!r}")
+        return reply
 
     def ven_id_for_response(self) -> str | None:
         """The venID the peer puts in an ``emapResponse`` it sends (role-specific)."""
@@ -319,6 +368,9 @@ class PeerBase:
     async def answered(self, item: Inbound, *, timeout: float | None = None) -> bool:
         """Wait until the peer's answer to ``item`` has left through the tap (seen in the trace), so the IUT
         has it before the peer's next request; False when it did not within ``timeout``."""
+        if self.secured:  # no datagrams recorded: the handler has returned, aiocoap sends the answer at once
+            await asyncio.sleep(0)
+            return True
         deadline = time.monotonic() + (self.exchange_timeout if timeout is None else timeout)
         while time.monotonic() < deadline:
             for record in reversed(self.trace.records):

@@ -50,8 +50,10 @@ class LowerPeer(PeerBase):
 
     side = "L"
 
-    def __init__(self, *, trace, timing, iut_uri: str, pull: bool = True, ids=None, name: str = "peer"):
-        super().__init__(trace=trace, timing=timing, target=iut_uri, ids=ids)
+    def __init__(self, *, trace, timing, iut_uri: str, pull: bool = True, ids=None, name: str = "peer",
+                 credentials=None):
+        """``credentials``: the link's ``LinkSecurity`` (its PSK identity is this lower EMA's venID)."""
+        super().__init__(trace=trace, timing=timing, target=iut_uri, ids=ids, credentials=credentials)
         self.name = name
         self.pull = pull
         self.ven_id: str | None = None

@@ -23,7 +23,7 @@ from conformance.messages import build as B
 from conformance.messages.rules import event_sort_key, metadata_rules, registration_rules
 from conformance.messages.timefmt import format_duration
 from conformance.peer.base import JSON, Inbound, Inbox, PeerBase, Posted
-from conformance.transport import CoapReply, CoapServer, WireTap
+from conformance.transport import CoapReply
 
 DEFAULT = object()
 
@@ -68,9 +68,12 @@ class UpperPeer(PeerBase):
     side = "U"
 
     def __init__(self, *, trace, timing, vtn_id: str | None = None, poll_freq_s: float = 1.0, ids=None,
-                 accept_opt_change: bool = True, serve_path: tuple[str, ...] = ("emap",)):
-        super().__init__(trace=trace, timing=timing, target=None, ids=ids, serve_path=serve_path)
-        self.vtn_id = vtn_id or self.ids("vtn")
+                 accept_opt_change: bool = True, serve_path: tuple[str, ...] = ("emap",), credentials=None):
+        """``credentials``: the link's ``LinkSecurity``; on a secured link the vtnID defaults to its PSK
+        identity (EMAP-8-05)."""
+        super().__init__(trace=trace, timing=timing, target=None, ids=ids, serve_path=serve_path,
+                         credentials=credentials)
+        self.vtn_id = vtn_id or (credentials.identity if self.secured else None) or self.ids("vtn")
         self.poll_freq_s = poll_freq_s
         self.accept_opt_change = accept_opt_change
         self.link: UpperLink | None = None
@@ -89,17 +92,6 @@ class UpperPeer(PeerBase):
         self._tasks: set[asyncio.Task] = set()
 
     # -- lifecycle and per-test switching --------------------------------------------------------------------
-    async def serve_at(self, listen: tuple[str, int]) -> str:
-        """Start the server side with its tap listening at ``listen`` (where the IUT was told its upper EMA is)."""
-        if self._server is None:
-            self._server = await CoapServer.start(self._handle, bind=("127.0.0.1", 0), params=self.params)
-            self._server_tap = await WireTap.start(target=self._server.address, trace=self.trace, listen=listen,
-                                                   towards_target="from-iut")
-            host, port = self._server_tap.address[:2]
-            shown = f"[{host}]" if ":" in host else host
-            self.base_uri = f"coap://{shown}:{port}" + "".join("/" + seg for seg in self.serve_path)
-        return self.base_uri
-
     def use_trace(self, trace) -> None:
         """Record from now on into ``trace`` (the current test's) with a fresh inbox and default answers."""
         self.trace = trace

@@ -48,7 +48,7 @@ def ema_command(profile, peer_uri: str | None) -> list[str]:
     mutant = os.environ.get(MUTANT_ENV)
     launcher = ["-m", "conformance.ema.mutants", mutant, "--"] if mutant else ["-m", "conformance.cli.main", "ema"]
     cmd = [sys.executable, *launcher, "--role", profile.role,
-           "--bind", "coap://127.0.0.1:0/emap", "--control", "coap://127.0.0.1:0",
+           "--bind", f"{_bind_scheme(profile)}://127.0.0.1:0/emap", "--control", "coap://127.0.0.1:0",
            "--t-prompt", str(timing.t_prompt_s), "--ack-timeout", str(timing.ack_timeout_s),
            "--ack-random-factor", str(timing.ack_random_factor), "--max-retransmit", str(timing.max_retransmit),
            "--backoff-initial", str(timing.backoff_initial_s), "--backoff-cap", str(timing.backoff_cap_s),
@@ -67,7 +67,36 @@ def ema_command(profile, peer_uri: str | None) -> list[str]:
         values = (pics if section == "pics" else pixit)[item]
         if values or item == "metadata_reports":
             cmd += [option, *map(str, values)]
-    return cmd
+    return cmd + security_options(profile)
+
+
+def _bind_scheme(profile) -> str:
+    """``coaps`` when the EMA serves a DTLS-PSK link (upper role, or a push-mode lower role), else ``coap``."""
+    credentials = profile.pixit["credentials"] or {}
+    serves = profile.role != "lower" or profile.mode == "push"
+    return "coaps" if serves and credentials.get("profile") == "dtls-psk" else "coap"
+
+
+def security_options(profile) -> list[str]:
+    """The sample EMA's clause-8 options for ``[pixit.credentials]`` (docs/security.md): DTLS-PSK keys of every
+    identity of the link, or the EMA-side OSCORE context of the peer's identity; a lower role also learns its
+    upper EMA's identity (``--upper-vtn-id``)."""
+    credentials = profile.pixit["credentials"] or {}
+    kind, identity = credentials.get("profile", "nosec"), credentials.get("identity")
+    if kind == "nosec":
+        return []
+    if kind == "dtls-psk":
+        keys = {identity: credentials["psk_hex"]}
+        if credentials.get("iut_identity"):
+            keys[credentials["iut_identity"]] = credentials["psk_hex"]
+        if credentials.get("other_identity"):
+            keys[credentials["other_identity"]] = credentials["other_psk_hex"]
+        options = ["--psk", *(f"{name}={key}" for name, key in keys.items())]
+    else:
+        options = ["--oscore", f"{identity}={credentials['iut_oscore_context']}"]
+    if profile.role != "upper":
+        options += ["--upper-vtn-id", identity]
+    return options
 
 
 class EmbeddedEma:

@@ -90,8 +90,12 @@ def pytest_runtest_setup(item):
         return
     from conformance.profiles import applies
 
-    if not applies(case.applies, run.profile):
+    if not run.profile.selects(case.id):
+        item.stash[NOT_APPLICABLE_KEY] = (f"not applicable under profile {run.profile.name}: not among its cases "
+                                          f"{', '.join(run.profile.cases)}")
+    elif not applies(case.applies, run.profile):
         item.stash[NOT_APPLICABLE_KEY] = f"not applicable under profile {run.profile.name}: {case.applies}"
+    if NOT_APPLICABLE_KEY in item.stash:
         pytest.skip(item.stash[NOT_APPLICABLE_KEY])
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_PEER = "coap://127.0.0.1:0/emap"
+DEFAULT_SECURE_PEER = "coaps://127.0.0.1:0/emap"  # DTLS-PSK link (clause 8)
 PROBE_RESOURCE = "EiRegisterParty"
 
 
@@ -26,6 +27,7 @@ class PeerEndpoint:
     host: str
     port: int
     path: str
+    scheme: str = "coap"
 
     @property
     def address(self) -> tuple[str, int]:
@@ -34,7 +36,7 @@ class PeerEndpoint:
     @property
     def uri(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"coap://{host}:{self.port}{self.path}"
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,40 @@ def free_udp_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
+def link_security(profile):
+    """The link's ``LinkSecurity`` from ``[pixit.credentials]`` (NoSec when absent; checked when loaded)."""
+    from conformance.security import LinkSecurity
+
+    return LinkSecurity.parse(profile.pixit["credentials"])
+
+
+def free_dtls_port(host: str) -> int:
+    """A port ``p`` for a DTLS-PSK server with ``p`` and the plain port ``p - 1`` free right now."""
+    from conformance.security import free_port_pair
+
+    return free_port_pair(host) + 1
+
+
 def peer_endpoint(profile, embedded: bool) -> PeerEndpoint | None:
-    """The peer's endpoint for a lower/intermediate IUT (None for an upper IUT); raises IutError."""
+    """The peer's endpoint for a lower/intermediate IUT (None for an upper IUT); raises IutError. A DTLS-PSK
+    link (``coaps`` PIXIT ``peer``) has the peer serve DTLS-PSK there."""
     if profile.role == "upper":
         return None
-    peer = profile.pixit["peer"] or (DEFAULT_PEER if embedded else None)
+    secured = link_security(profile).dtls
+    peer = profile.pixit["peer"] or ((DEFAULT_SECURE_PEER if secured else DEFAULT_PEER) if embedded else None)
     if peer is None:
         raise IutError(f"profile {profile.name}: pixit.peer is required for a {profile.role} IUT "
                        "(the upper EMA address the IUT is configured to use)")
     parts = urlsplit(peer)
-    if parts.scheme != "coap" or not parts.hostname:
-        raise IutError(f"profile {profile.name}: pixit.peer {peer!r} must be a coap:// URI with a host")
-    port = parts.port if parts.port is not None else 5683
+    if parts.scheme not in ("coap", "coaps") or not parts.hostname:
+        raise IutError(f"profile {profile.name}: pixit.peer {peer!r} must be a coap:// or coaps:// URI with a host")
+    port = parts.port if parts.port is not None else (5684 if parts.scheme == "coaps" else 5683)
     if port == 0:
         if not embedded:
             raise IutError(f"profile {profile.name}: pixit.peer {peer!r}: port 0 is allowed only with the "
                            "embedded IUT (an external IUT must be configured with a fixed port)")
-        port = free_udp_port(parts.hostname)
-    return PeerEndpoint(parts.hostname, port, parts.path.rstrip("/"))
+        port = (free_dtls_port if parts.scheme == "coaps" else free_udp_port)(parts.hostname)
+    return PeerEndpoint(parts.hostname, port, parts.path.rstrip("/"), parts.scheme)
 
 
 def external_uris(role: str, iut: str) -> tuple[str | None, str | None]:
@@ -99,17 +117,18 @@ def resource_uri(base_uri: str, resource: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/") + "/" + resource, "", ""))
 
 
-async def probe(base_uri: str, timing) -> str | None:
+async def probe(base_uri: str, timing, credentials=None) -> str | None:
     """None when the IUT answers a CON POST of emapQueryRegistration at all, else why it is unreachable.
 
     Any CoAP response counts (even an error code): the probe only asks whether something answers. The wait is
-    bounded by MAX_TRANSMIT_WAIT of the profile's timings plus the measurement tolerance.
+    bounded by MAX_TRANSMIT_WAIT of the profile's timings plus the measurement tolerance. ``credentials``: the
+    aiocoap client credentials of a secured link (``LinkSecurity.client_credentials``).
     """
     from conformance.messages import build
     from conformance.transport import CoapClient, TransmissionParams
 
     bound = timing.max_transmit_wait + timing.tolerance_s
-    client = await CoapClient.create(TransmissionParams(*timing.transmission))
+    client = await CoapClient.create(TransmissionParams(*timing.transmission), credentials=credentials)
     try:
         await client.request(resource_uri(base_uri, PROBE_RESOURCE), payload=build.query_registration("probe-1"),
                              timeout=bound, fresh=True)
@@ -141,7 +160,9 @@ async def open_iut(profile, iut: str, peer: PeerEndpoint | None, log_dir):
         return handle, ema
     base_uri, lower_uri = external_uris(profile.role, iut)
     if base_uri is not None:
-        reason = await probe(base_uri, profile.timing)
+        link = link_security(profile)
+        credentials = link.client_credentials(base_uri) if link.dtls or link.oscore else None
+        reason = await probe(base_uri, profile.timing, credentials)
         if reason:
             raise IutError(reason)
     handle = IutHandle(profile.role, profile.mode, base_uri, lower_uri, peer_address, peer_uri, embedded=False)

@@ -115,6 +115,8 @@ def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
         return item, f"must be {op} {error.validator_value}, got {got}"
     if kind == "minLength":
         return item, "must not be empty"
+    if kind == "pattern" and item.endswith("_hex"):
+        return item, "must be an even number of hexadecimal digits (the key is not shown)"
     if kind == "minItems":
         return item, f"needs at least {error.validator_value} item(s)"
     if kind == "uniqueItems":
@@ -166,6 +168,7 @@ def _check_rules(profile: Profile, source: str) -> None:
         )
     if timing.backoff_cap_s < timing.backoff_initial_s:
         raise ProfileError(source, "pixit.timing.backoff_cap_s", "must be >= backoff_initial_s")
+    _check_credentials(profile, source)
     stimulus = profile.stimulus
     if stimulus["kind"] == "command" and not stimulus["command"]:
         raise ProfileError(source, "stimulus.command", 'missing: required with kind = "command"')
@@ -173,6 +176,36 @@ def _check_rules(profile: Profile, source: str) -> None:
         raise ProfileError(
             source, "stimulus.command", f'only used with kind = "command" (kind is {stimulus["kind"]!r})'
         )
+
+
+def _check_credentials(profile: Profile, source: str) -> None:
+    """``[pixit.credentials]`` (clause 8, ICS-4): a profile the PICS lists, complete credentials, and the IUT's
+    and peer's URIs ``coaps`` exactly when the link is DTLS-PSK (EMAP-8-02: one profile per link)."""
+    from conformance.security import CredentialsError, LinkSecurity
+
+    item = "pixit.credentials"
+    table = profile.credentials
+    try:
+        link = LinkSecurity.parse(table)
+    except CredentialsError as exc:
+        named, _, detail = str(exc).partition(": ")  # "pixit.credentials[.x]: what is wrong"
+        raise ProfileError(source, named if named.startswith(item) else item, detail or str(exc)) from None
+    if table is not None and link.profile not in profile.pics["security"]:
+        raise ProfileError(source, f"{item}.profile",
+                           f"{link.profile!r} is not in pics.security {list(profile.pics['security'])}")
+    if table is None:
+        return
+    for uri_item in ("iut", "peer"):
+        uri = profile.pixit[uri_item]
+        if uri is None or uri in ("embedded", "external"):
+            continue
+        if uri.startswith("coaps:") != link.dtls:
+            want = "coaps" if link.dtls else "coap"
+            raise ProfileError(source, f"pixit.{uri_item}",
+                               f"{uri!r} must be a {want} URI under {item}.profile = {link.profile!r}")
+    if link.oscore and profile.embedded and not table.get("iut_oscore_context"):
+        raise ProfileError(source, f"{item}.iut_oscore_context",
+                           "missing: the embedded sample EMA's OSCORE context directory")
 
 
 def _check_uri(source: str, item: str, uri: str, security) -> int:

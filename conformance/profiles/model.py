@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import fnmatch
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -87,7 +88,9 @@ PIXIT_DEFAULTS: dict[str, Any] = {
     "market_contexts": [],
     "poll_freq_s": 10.0,
     "longest_poll_period_s": None,
+    "credentials": None,
 }
+SECRET_ITEMS = ("psk_hex", "other_psk_hex")  # never written to results or reports
 STIMULUS_DEFAULTS: dict[str, Any] = {"kind": "none", "command": [], "timeout_s": 10.0}
 
 
@@ -97,12 +100,27 @@ def _with_defaults(given: dict[str, Any], defaults: dict[str, Any]) -> dict[str,
 
 
 def _frozen(mapping: dict[str, Any]) -> MappingProxyType:
-    """A read-only view whose lists are tuples (a Profile must not change after loading)."""
-    return MappingProxyType({k: tuple(v) if isinstance(v, list) else v for k, v in mapping.items()})
+    """A read-only view whose lists are tuples and tables read-only views (a Profile must not change after
+    loading)."""
+    return MappingProxyType({k: _frozen_value(v) for k, v in mapping.items()})
+
+
+def _frozen_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    return _frozen(value) if isinstance(value, dict) else value
 
 
 def _plain(mapping) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in mapping.items()}
+    """JSON-ready copy; keys (``SECRET_ITEMS``) are replaced by ``"(hidden)"``."""
+    def plain(key, value):
+        if key in SECRET_ITEMS and value is not None:
+            return "(hidden)"
+        if isinstance(value, tuple):
+            return list(value)
+        return _plain(value) if isinstance(value, MappingProxyType) else value
+
+    return {k: plain(k, v) for k, v in mapping.items()}
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,7 @@ class Profile:
     stimulus: MappingProxyType
     timing: Timing
     data: MappingProxyType = field(repr=False, compare=False)
+    cases: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, data: dict[str, Any], path: Path | None) -> Profile:
@@ -135,6 +154,7 @@ class Profile:
             stimulus=_frozen(_with_defaults(data.get("stimulus", {}), STIMULUS_DEFAULTS)),
             timing=Timing(**timing),
             data=MappingProxyType(copy.deepcopy(data)),
+            cases=tuple(data.get("cases", ())),
         )
 
     @property
@@ -155,6 +175,15 @@ class Profile:
         """True when the suite starts the bundled sample EMA as the IUT."""
         return self.pixit["iut"] == "embedded"
 
+    @property
+    def credentials(self) -> MappingProxyType | None:
+        """``[pixit.credentials]``: the link's security profile and the reference peer's credentials (ICS-4)."""
+        return self.pixit["credentials"]
+
+    def selects(self, case_id: str) -> bool:
+        """True when the profile runs test case ``case_id`` (top-level ``cases`` patterns; default all)."""
+        return not self.cases or any(fnmatch.fnmatchcase(case_id, pattern) for pattern in self.cases)
+
     def names(self) -> dict[str, Any]:
         """The names an applicability expression may use: every PICS and PIXIT item, plus ``embedded``."""
         return {**self.pics, **self.pixit, "embedded": self.embedded}
@@ -165,6 +194,7 @@ class Profile:
             "name": self.name,
             "path": str(self.path) if self.path else None,
             "description": self.description,
+            **({"cases": list(self.cases)} if self.cases else {}),
             "pics": _plain(self.pics),
             "pixit": {**_plain(self.pixit), "timing": self.timing.as_dict()},
             "stimulus": _plain(self.stimulus),

@@ -197,7 +197,7 @@ async def test_an_upper_ema_that_executes_a_repeat_again_breaks_7_1_5_07():
             LoadPlan(
                 iut=ready["upper"],
                 lower_emas=4,
-                duration_s=4,
+                duration_s=6,
                 timing=FAST,
                 ramp_s=0,
                 mix=Mix.parse("push=0,opt=1,report=0,event=0"),

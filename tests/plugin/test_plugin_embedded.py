@@ -20,14 +20,15 @@ def _python(code: str) -> list[str]:
 @pytest.mark.parametrize("name", bundled_profiles())
 def test_command_is_accepted_by_the_sample_ema(name):
     profile = load_profile(name)
-    cmd = ema_command(profile, "coap://127.0.0.1:5999/emap")
+    peer_uri = f"{'coaps' if name.startswith('dtls-') else 'coap'}://127.0.0.1:5999/emap"
+    cmd = ema_command(profile, peer_uri)
     assert cmd[1:5] == ["-m", "conformance.cli.main", "ema", "--role"]
     config = config_from_args(cmd[4:])
     assert config.role == profile.role and config.t_prompt == profile.timing.t_prompt_s
     assert config.ack_timeout == profile.timing.ack_timeout_s
     assert config.opt_change == profile.pics["opt_change"]
     if profile.role != "upper":
-        assert config.mode == profile.mode and config.upper == "coap://127.0.0.1:5999/emap"
+        assert config.mode == profile.mode and config.upper == peer_uri
 
 
 def test_start_returns_the_ready_line_and_stop_terminates(tmp_path):

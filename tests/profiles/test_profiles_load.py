@@ -21,7 +21,7 @@ from conformance.profiles import (
 from conformance.profiles.model import PICS_DEFAULTS, PIXIT_DEFAULTS, STIMULUS_DEFAULTS
 
 REPO = Path(__file__).resolve().parents[2]
-BUNDLED = ["intermediate", "lower-pull", "lower-push", "upper"]
+BUNDLED = ["dtls-lower-push", "dtls-upper", "intermediate", "lower-pull", "lower-push", "upper"]
 
 VALID_UPPER = """
 name = "t"
@@ -59,7 +59,7 @@ def test_bundled_profile_loads(name):
     assert profile.embedded
     assert profile.stimulus["kind"] == "command"
     assert profile.stimulus["command"][:2] == ("emap-conformance", "stimulate")
-    assert profile.pics["security"] == ("nosec",)
+    assert profile.pics["security"] == (("dtls-psk",) if name.startswith("dtls-") else ("nosec",))
     assert profile.role in ("upper", "lower", "intermediate")
     assert profile.timing.t_prompt_s < Timing().t_prompt_s
     assert profile.timing.max_transmit_wait < 10
@@ -224,6 +224,7 @@ BAD = [
     ("zero stimulus timeout", VALID_UPPER + "[stimulus]\ntimeout_s = 0\n", "stimulus.timeout_s", "> 0"),
     ("empty id", VALID_UPPER + 'preallocated_ven_ids = [""]\n', "pixit.preallocated_ven_ids[0]", "empty"),
     ("not toml", VALID_UPPER + "this is not toml\n", "", "not valid TOML"),
+    ("empty cases", 'cases = []\n' + VALID_UPPER, "cases", "at least 1"),
 ]
 
 
@@ -250,7 +251,7 @@ def test_exact_message_for_wrong_type(tmp_path):
 def test_missing_file_and_unknown_bundled_name(tmp_path):
     with pytest.raises(ProfileError, match="file not found"):
         load_profile(str(tmp_path / "absent.toml"))
-    with pytest.raises(ProfileError, match=r"^nonsense: no such profile .*bundled: intermediate, lower-pull"):
+    with pytest.raises(ProfileError, match=r"^nonsense: no such profile .*bundled: dtls-lower-push, dtls-upper, intermediate"):
         load_profile("nonsense")
 
 

@@ -96,6 +96,10 @@ async def lower_session(link) -> None:
              "emapCreateOpt")):
         if await _try(link, action, args):
             await link.next_request(name, link.prompt)
+    before = peer.registrations
+    await link.deliver(B.request_reregistration(ven_id))
+    await peer.wait_for(lambda: peer.registrations > before, link.prompt + link.exchange_timeout)
+    await link.settled()
 
 
 async def _try(link, action: str, args: dict) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from urllib.parse import urlsplit, urlunsplit
+
 import pytest
 
 from conformance.security import CredentialsError, LinkSecurity
@@ -33,7 +36,17 @@ def secure_upper(profile, timing, iut, trace) -> SecureUpper:
     scheme = "coaps:" if link.dtls else "coap:"
     if not (iut.base_uri or "").startswith(scheme):
         raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a {scheme} URI ({link.profile})")
+    if link.dtls and link.unprotected_uri is None and iut.embedded:
+        link = dataclasses.replace(link, unprotected_uri=plain_uri(iut.base_uri))
     return SecureUpper(iut.base_uri, link, exchange_timeout(timing), trace)
+
+
+def plain_uri(coaps_uri: str) -> str:
+    """The embedded sample EMA's plain ``coap`` base URI beside its ``coaps`` one: port - 1
+    (docs/security.md)."""
+    parts = urlsplit(coaps_uri)
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    return urlunsplit(("coap", f"{host}:{parts.port - 1}", parts.path, "", ""))
 
 
 @pytest.fixture
