@@ -6,6 +6,7 @@ problem); 2 the run could not be judged (bad input, IUT unreachable, suite error
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from .errors import PROG, CliError, OneLineParser, number, report
@@ -13,29 +14,20 @@ from .errors import PROG, CliError, OneLineParser, number, report
 DEFAULT_REPORT_DIR = "reports"
 
 
-def _ema(argv: list[str]) -> int:
-    from conformance.ema.main import run
-
-    return run(argv)
-
-
-def _stimulate(argv: list[str]) -> int:
-    from conformance.ema.stimulate import main
-
-    return main(argv)
-
-
-def _report(argv: list[str]) -> int:
-    from conformance.report import main
-
-    return main(argv)
-
-
+# Commands handed over whole to another part of the package: name -> (module, function(argv) -> int, help).
 DELEGATES = {
-    "ema": (_ema, "run the sample EMA as a standalone program (see 'ema --help')"),
-    "stimulate": (_stimulate, "ask a running sample EMA to act: stimulate --control URI ACTION [ARGS_JSON]"),
-    "report": (_report, "re-render the reports from a results file: report RESULTS_JSON [--out DIR]"),
+    "ema": ("conformance.ema.main", "run", "run the sample EMA as a standalone program (see 'ema --help')"),
+    "load": ("conformance.load.cli", "main",
+             "simulate a building of lower EMAs against an upper-EMA IUT: load --iut URI --lower-emas N ..."),
+    "stimulate": ("conformance.ema.stimulate", "main",
+                  "ask a running sample EMA to act: stimulate --control URI ACTION [ARGS_JSON]"),
+    "report": ("conformance.report", "main", "re-render the reports from a results file: report RESULTS_JSON [--out DIR]"),
 }
+
+
+def _delegate(name: str, argv: list[str]) -> int:
+    module, function, _ = DELEGATES[name]
+    return getattr(importlib.import_module(module), function)(argv)
 
 
 def _add_selection(parser) -> None:
@@ -67,7 +59,7 @@ def parser() -> OneLineParser:
     listing = sub.add_parser("list", help="print the test plan without sending anything")
     _add_selection(listing)
     listing.add_argument("--json", action="store_true", help="print the plan as JSON")
-    for name, (_, text) in DELEGATES.items():
+    for name, (_, _, text) in DELEGATES.items():
         sub.add_parser(name, help=text, add_help=False)
     return top
 
@@ -75,7 +67,7 @@ def parser() -> OneLineParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in DELEGATES:
-        return DELEGATES[argv[0]][0](argv[1:])
+        return _delegate(argv[0], argv[1:])
     try:
         args = parser().parse_args(argv)
         if args.command == "run":

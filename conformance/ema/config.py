@@ -108,7 +108,7 @@ class EmaConfig:
     # (``--upper-vtn-id``) (``conformance.security.oscore``).
     oscore: dict[str, str] = field(default_factory=dict)
     # Bounds (documented in docs/sample-ema.md).
-    cache_entries: int = 1024
+    cache_per_peer: int = 64
     queue_limit: int = 256
     registrations_limit: int = 256
     events_limit: int = 1024

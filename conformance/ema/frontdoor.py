@@ -81,38 +81,57 @@ class _Cached:
     expires: float
 
 
-class RepeatCache:
-    """Answers already given, for EMAP-7.1.5-07: keyed by (base path, resource, peer, requestID).
+# Peers beyond the registration limit whose answers are cached: lower EMAs not (yet) registered, which the
+# cached-repeat rule counts as one peer each identity (EMAP-7.1.5-07).
+CACHE_SPARE_PEERS = 16
 
-    Bounded: at most ``limit`` entries, each kept EXCHANGE_LIFETIME; the oldest entry goes first when full.
+
+class RepeatCache:
+    """Answers already given, for EMAP-7.1.5-07: per peer, keyed by (base path, resource, requestID, identity).
+
+    Bounded per peer, so that one busy lower EMA cannot push out another's answers: at most ``per_peer`` answers
+    for each of at most ``peers`` peers, each kept EXCHANGE_LIFETIME; when full, the peer's oldest answer (or the
+    peer heard from least recently) goes first, and a later repeat of it is processed again.
     """
 
-    def __init__(self, limit: int, lifetime: float) -> None:
-        self.limit = limit
+    def __init__(self, per_peer: int, peers: int, lifetime: float) -> None:
+        self.per_peer = per_peer
+        self.peers = peers
         self.lifetime = lifetime
-        self._entries: OrderedDict[tuple, _Cached] = OrderedDict()
+        self._buckets: OrderedDict[object, OrderedDict[tuple, _Cached]] = OrderedDict()
 
-    def lookup(self, key: tuple, envelope: dict) -> tuple[bool, dict | None]:
+    def lookup(self, peer: object, key: tuple, envelope: dict) -> tuple[bool, dict | None]:
         """``(True, reply)`` when an identical message with this key was answered within the lifetime."""
-        self._expire()
-        entry = self._entries.get(key)
+        bucket = self._buckets.get(peer)
+        if bucket is None:
+            return False, None
+        _expire(bucket)
+        entry = bucket.get(key)
         if entry is not None and entry.envelope == envelope:
             return True, entry.reply
         return False, None
 
-    def store(self, key: tuple, envelope: dict, reply: dict | None) -> None:
-        self._entries.pop(key, None)
-        self._entries[key] = _Cached(envelope, reply, time.monotonic() + self.lifetime)
-        while len(self._entries) > self.limit:
-            self._entries.popitem(last=False)
+    def store(self, peer: object, key: tuple, envelope: dict, reply: dict | None) -> None:
+        bucket = self._buckets.pop(peer, None)
+        if bucket is None:
+            bucket = OrderedDict()
+        self._buckets[peer] = bucket  # most recently heard from last
+        _expire(bucket)
+        bucket.pop(key, None)
+        bucket[key] = _Cached(envelope, reply, time.monotonic() + self.lifetime)
+        while len(bucket) > self.per_peer:
+            bucket.popitem(last=False)
+        while len(self._buckets) > self.peers:
+            self._buckets.popitem(last=False)
 
-    def _expire(self) -> None:
-        now = time.monotonic()
-        while self._entries:
-            key, entry = next(iter(self._entries.items()))
-            if entry.expires > now:
-                break
-            del self._entries[key]
+
+def _expire(bucket: OrderedDict) -> None:
+    now = time.monotonic()
+    while bucket:
+        key, entry = next(iter(bucket.items()))
+        if entry.expires > now:
+            break
+        del bucket[key]
 
 
 class _Route:
@@ -135,7 +154,7 @@ class FrontDoor(aiocoap.interfaces.Resource):
         self.config = config
         self.guard = guard or SecurityGuard(config)
         self.routes = [_Route(base, role) for base, role in routes.items()]
-        self.cache = RepeatCache(config.cache_entries, config.exchange_lifetime)
+        self.cache = RepeatCache(config.cache_per_peer, config.registrations_limit + CACHE_SPARE_PEERS, config.exchange_lifetime)
         self._spool = Block1Spool()
         self._blocks2 = Block2Cache()
 
@@ -241,8 +260,9 @@ class FrontDoor(aiocoap.interfaces.Resource):
         identity = authenticated_identity(request.remote)
         key = None
         if message is not None and message.request_id:  # EMAP-7.1.5-07, before the checks below
-            key = (route.base, resource, route.role.peer_key(message, remote), message.request_id, identity)
-            hit, reply = self.cache.lookup(key, message.envelope)
+            peer = (route.base, route.role.peer_key(message, remote))
+            key = (resource, message.request_id, identity)
+            hit, reply = self.cache.lookup(peer, key, message.envelope)
             if hit:
                 log.info("POST %s from %s: cached repeat of %s", where, remote, message.request_id)
                 return emap_reply(reply)
@@ -259,7 +279,7 @@ class FrontDoor(aiocoap.interfaces.Resource):
             return refusal
         reply = await self._dispatch(route, resource, message, remote)
         if key is not None:
-            self.cache.store(key, message.envelope, reply)
+            self.cache.store(peer, key, message.envelope, reply)
         log.info(
             "POST %s from %s: %s -> 2.04 %s",
             where,

@@ -38,6 +38,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     d = EmaConfig()
     p = _Parser(prog="emap-conformance ema", description="Run the sample EMA (NoSec, DTLS-PSK or OSCORE).")
@@ -93,6 +103,12 @@ def parser() -> argparse.ArgumentParser:
         type=int,
         default=d.max_payload,
         help="largest request payload accepted, bytes (default 65536, ICS-9)",
+    )
+    p.add_argument(
+        "--registrations-limit",
+        type=_positive_int,
+        default=d.registrations_limit,
+        help="most lower EMAs registered at once; a create beyond it is answered 469 (default 256)",
     )
     p.add_argument(
         "--preallocated-ven-ids",
@@ -175,6 +191,7 @@ def config_from_args(argv: list[str]) -> EmaConfig:
         backoff_initial=ns.backoff_initial,
         backoff_cap=ns.backoff_cap,
         max_payload=ns.max_payload,
+        registrations_limit=ns.registrations_limit,
         preallocated_ven_ids=tuple(ns.preallocated_ven_ids),
         self_chosen_ven_ids=not ns.no_self_chosen_ven_ids,
         opt_change=not ns.no_opt_change,

@@ -119,8 +119,8 @@ def test_report_is_delegated(two_profiles, tmp_path):
     assert (tmp_path / "conformance.html").is_file()
 
 
-@pytest.mark.parametrize("command", ["ema", "stimulate"])
-def test_ema_and_stimulate_are_delegated(tmp_path, command):
+@pytest.mark.parametrize("command", ["ema", "stimulate", "load"])
+def test_commands_are_delegated(tmp_path, command):
     proc = emap(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0 and f"emap-conformance {command}" in proc.stdout
 

@@ -190,7 +190,7 @@ async def test_an_upper_ema_that_executes_a_repeat_again_breaks_7_1_5_07():
             "ERROR",
         ]
     )
-    ema = RunningEma(dataclasses.replace(config, cache_entries=1))  # forgets every answer at once
+    ema = RunningEma(dataclasses.replace(config, cache_per_peer=0))  # forgets every answer at once
     ready = await ema.start()
     try:
         section = await run_load(
