@@ -121,14 +121,23 @@ def _member(value, member: str, type_name: str, extra: dict, pointer: str, found
 
 
 def _value(value, member: str, base: str, pointer: str, found: list[Finding]) -> None:
+    """Findings of one value; inside an itemBase every finding but an unknown member is EMAP-B-12."""
     if member in FLATTENED and isinstance(value, dict):
         found.append(Finding("EMAP-B-09", pointer, f"{member} sent as an xCal wrapper object, not a string"))
+    elif base == "ItemBase":
+        if isinstance(value, dict):
+            inner: list[Finding] = []
+            _structure(value, base, pointer, inner)
+            found.extend(f if f.requirement == "EMAP-B-04" else Finding("EMAP-B-12", f.pointer, f.text)
+                         for f in inner)
     elif base in STRUCTURES:
         if isinstance(value, dict):
             _structure(value, base, pointer, found)
     elif base in ENUMERATIONS:
         if base not in ITEM_BASE_ENUMERATIONS:
             found.extend(_enumeration(value, base, pointer))
+    elif base in ("dateTime", "duration") and not isinstance(value, str):
+        found.append(Finding("EMAP-B-11", pointer, f"typed {base}, sent {_shown(value)}, not a string"))
     elif base == "dateTime" and not valid_datetime(value):
         found.append(Finding("EMAP-B-10", pointer, f"{_shown(value)} is not an RFC 3339 UTC dateTime (Table B-3)"))
     elif base == "duration" and not valid_duration(value):
