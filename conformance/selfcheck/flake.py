@@ -12,13 +12,18 @@ from conformance.selfcheck.runs import DEFAULT_RUN_TIMEOUT_S, RunResult, run_pro
 
 
 def differences(runs: list[RunResult]) -> list[str]:
-    """One line per test whose verdict is not the same in every run (or that is missing from one)."""
+    """One line per test whose verdict is not the same in every run, then one line naming the tests that not
+    every run collected (the test tree changed between runs: not a flake, but the runs do not compare)."""
     tests = sorted(set().union(*(r.verdicts for r in runs)))
-    lines = []
+    lines, partial = [], []
     for test in tests:
-        verdicts = [r.verdicts.get(test, "absent") for r in runs]
-        if len(set(verdicts)) > 1:
+        verdicts = [r.verdicts.get(test) for r in runs]
+        if None in verdicts:
+            partial.append(test)
+        elif len(set(verdicts)) > 1:
             lines.append(f"{test}: {' / '.join(verdicts)}")
+    if partial:
+        lines.append(f"not collected in every run ({len(partial)}): {', '.join(partial)}")
     return lines
 
 

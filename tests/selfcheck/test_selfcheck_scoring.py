@@ -52,7 +52,7 @@ def test_score_and_report_name_the_survivor():
 
 def test_flake_differences_list_changed_and_missing_verdicts():
     runs = [result({"A": "pass", "B": "fail"}), result({"A": "pass", "B": "pass", "C": "pass"})]
-    assert differences(runs) == ["B: fail / pass", "C: absent / pass"]
+    assert differences(runs) == ["B: fail / pass", "not collected in every run (1): C"]
     assert differences([result({"A": "pass"})] * 3) == []
 
 
