@@ -45,6 +45,9 @@ def applicability(expr: str, profile) -> tuple[bool | None, str]:
 def plan_for(profile, plan: list[dict]) -> list[dict]:
     rows = []
     for entry in plan:
+        if not profile.selects(entry["id"]):  # the profile's top-level ``cases`` leave it out
+            rows.append({**entry, "applicable": False, "note": "not among the profile's cases"})
+            continue
         ok, note = applicability(entry["applies"], profile)
         rows.append({**entry, "applicable": ok, "note": note})
     return rows

@@ -59,8 +59,15 @@ async def test_upper_sends_only_its_messages(lower, trace, stimulus):
 @emap_test("TC-U-5-02", requirements=["EMAP-5-02"], applies=UPPER_ROLES)
 async def test_push_and_pull_concurrently(lower, trace):
     """U accepts a pull-mode and a push-mode registration at the same time on one endpoint and serves both."""
-    pull = await lower(pull=True, name="pull", settle=False)
-    push = await lower(pull=False, name="push", settle=False)
+    pull = await lower(pull=True, name="pull", register=False)
+    push = await lower(pull=False, name="push", register=False)
+    for peer in (pull, push):
+        answer = answer_of(trace, await peer.register(), "EMAP-5-02")
+        if answer.response_code == "469":  # a refusal by policy is allowed (EMAP-6.2.3-10): nothing to judge
+            raise Inconclusive(f"the {peer.name}-mode registration was refused by policy (469)")
+        if answer.response_code != "200":
+            raise fail("EMAP-5-02", f"U refused a {peer.name}-mode registration with {answer.response_code} "
+                                    f"while serving the other mode; it must accept both")
     pushed = await push.next_request("emapRegisterReport", timeout=push.prompt)
     if pushed is None:
         raise fail("EMAP-5-02", f"with a pull-mode lower EMA registered, nothing was POSTed to the push-mode one "
