@@ -112,3 +112,7 @@ def trace(request, emap_case, emap_run):
     path.parent.mkdir(parents=True, exist_ok=True)
     current.to_jsonl(path)
     request.node.stash[TRACE_KEY] = relative
+    if request.config.getoption("allure_report_dir", None):  # allure-pytest active (--alluredir)
+        from conformance.report.allure import attach_trace
+
+        attach_trace(path)

@@ -139,3 +139,11 @@ def test_embedded_sample_ema_is_started_for_upper_and_lower_profiles(tmp_path):
     for name in ("upper", "lower-pull"):
         assert verdicts_of(results_of(tmp_path / name)) == {"TC-F-IUT": "pass"}
         assert (tmp_path / name / "iut" / "ema.log").is_file()
+
+
+def test_allure_results_carry_each_tests_wire_trace(tmp_path):
+    proc = run_pytest(VERDICTS, "--profile", "upper", "--report-dir", str(tmp_path), "-k", "TC-F-PASS",
+                      "--alluredir", str(tmp_path / "allure-results"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    attached = [p for p in (tmp_path / "allure-results").iterdir() if "wire trace (TC-F-PASS.jsonl)" in p.read_text()]
+    assert attached, "no Allure result names the test's trace attachment"
