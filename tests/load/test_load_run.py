@@ -21,29 +21,16 @@ from conformance.transport import CoapReply, CoapServer
 FAST = Timing(t_prompt_s=2, ack_timeout_s=0.5, max_retransmit=2, backoff_initial_s=1, backoff_cap_s=2)
 
 
+def upper_config():
+    """The sample upper EMA on loopback with short timings."""
+    return config_from_args(["--role", "upper", "--bind", "coap://127.0.0.1:0/emap", "--control", "coap://127.0.0.1:0",
+                             "--poll-freq", "1", "--t-prompt", "2", "--ack-timeout", "0.5", "--max-retransmit", "2",
+                             "--log-level", "ERROR"])
+
+
 @pytest.fixture
 async def sample_upper():
-    config = config_from_args(
-        [
-            "--role",
-            "upper",
-            "--bind",
-            "coap://127.0.0.1:0/emap",
-            "--control",
-            "coap://127.0.0.1:0",
-            "--poll-freq",
-            "1",
-            "--t-prompt",
-            "2",
-            "--ack-timeout",
-            "0.5",
-            "--max-retransmit",
-            "2",
-            "--log-level",
-            "ERROR",
-        ]
-    )
-    ema = RunningEma(dataclasses.replace(config, registrations_limit=64))
+    ema = RunningEma(dataclasses.replace(upper_config(), registrations_limit=64))
     ready = await ema.start()
     try:
         yield ema, ready
@@ -176,21 +163,7 @@ async def test_the_command_writes_results_and_reports(sample_upper, tmp_path):
 
 
 async def test_an_upper_ema_that_executes_a_repeat_again_breaks_7_1_5_07():
-    config = config_from_args(
-        [
-            "--role",
-            "upper",
-            "--bind",
-            "coap://127.0.0.1:0/emap",
-            "--control",
-            "coap://127.0.0.1:0",
-            "--poll-freq",
-            "1",
-            "--log-level",
-            "ERROR",
-        ]
-    )
-    ema = RunningEma(dataclasses.replace(config, cache_per_peer=0))  # forgets every answer at once
+    ema = RunningEma(dataclasses.replace(upper_config(), cache_per_peer=0))  # forgets every answer at once
     ready = await ema.start()
     try:
         section = await run_load(
