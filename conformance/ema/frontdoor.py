@@ -46,6 +46,7 @@ from conformance.messages import (
 from conformance.security.dtls import authenticated_identity
 from conformance.security.oscore import protected_site
 from conformance.transport import codec
+from conformance.transport.ports import unshared_port
 from conformance.transport.server import bound_port, create_dtls_server_context
 
 log = logging.getLogger("conformance.ema.frontdoor")
@@ -334,9 +335,8 @@ async def serve_site(
         return ctx, port
     if oscore_credentials:
         site = protected_site(site, oscore_credentials)
-    ctx = await aiocoap.Context.create_server_context(
-        site, bind=(endpoint.host, endpoint.port), transports=["udp6"]
-    )
+    port = endpoint.port or unshared_port(endpoint.host)  # port 0 could be shared (SO_REUSEPORT)
+    ctx = await aiocoap.Context.create_server_context(site, bind=(endpoint.host, port), transports=["udp6"])
     drop_malformed(ctx)
     return ctx, bound_port(ctx)
 

@@ -20,7 +20,6 @@ Verdicts are never computed here: tests judge the trace. Helpers only drive the 
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -89,15 +88,6 @@ def parse_base_uri(uri: str) -> tuple[str, int, tuple[str, ...]]:
     if not path:
         raise PeerError(f"IUT base URI {uri!r}: has no base path")
     return parts.hostname, port, path
-
-
-def unshared_port(host: str) -> int:
-    """A UDP port nobody holds right now. aiocoap binds its server sockets with SO_REUSEPORT, and the kernel may
-    then give port 0 to two such sockets at once (measured: a few in 300 when two processes bind concurrently),
-    so datagrams for one peer reach another; a port taken by a plain socket first is not shared."""
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def _uri(host: str, port: int, path: tuple[str, ...], scheme: str = "coap") -> str:
@@ -201,7 +191,7 @@ class PeerBase:
             host, port = self._server.address[:2]
             self.base_uri = _uri(host, port, self.serve_path, "coaps")
         else:
-            self._server = await CoapServer.start(self._handle, bind=("127.0.0.1", unshared_port("127.0.0.1")),
+            self._server = await CoapServer.start(self._handle, bind=("127.0.0.1", 0),
                                                   params=self.params)
             self._server_tap = await WireTap.start(target=self._server.address, trace=self.trace,
                                                    listen=listen, towards_target="from-iut")

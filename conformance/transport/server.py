@@ -17,6 +17,7 @@ from conformance.security.dtls import authenticated_identity, free_port_pair
 
 from .codec import METHODS, code_of, code_text
 from .params import TransmissionParams
+from .ports import unshared_port
 from .tap import format_address
 
 
@@ -154,6 +155,8 @@ class CoapServer:
         if psk_table is not None:
             context, port = await create_dtls_server_context(dispatch, bind, psk_table)
             return cls(context, (bind[0], port), (bind[0], port - 1))
+        if bind[1] == 0:  # port 0 could be shared with another SO_REUSEPORT socket
+            bind = (bind[0], unshared_port(bind[0]))
         context = await aiocoap.Context.create_server_context(dispatch, bind=bind, transports=["udp6"])
         return cls(context, (bind[0], bound_port(context)))
 
