@@ -136,9 +136,9 @@ def summary_lines(section: dict) -> list[str]:
     """What the command prints: throughput, latencies per resource, errors, violations."""
     lines = [
         f"load: {section['lower_emas']} lower EMAs ({section['push_emas']} push), "
-        f"{section['registered']} registered; {section['exchanges']} exchanges in "
-        f"{section['duration_s']:g} s = {section['per_s']:g}/s; {section['failed']} failed, "
-        f"{section['retransmissions']} retransmissions"
+        f"{section['registered']} registered; {section['exchanges'] - section['after_stop']} exchanges in "
+        f"{section['duration_s']:g} s = {section['per_s']:g}/s (+{section['after_stop']} after the stop); "
+        f"{section['failed']} failed, {section['retransmissions']} retransmissions"
     ]
     for resource, figures in section["resources"].items():
         latency = figures["latency_ms"]

@@ -32,8 +32,9 @@ def verdict_of(section: dict) -> tuple[str, str]:
     """``fail`` when any violation was seen, else ``pass``; with a one-line reason."""
     violations = section["violations"]
     figures = (
-        f"{section['lower_emas']} lower EMAs, {section['exchanges']} exchanges in "
-        f"{section['duration_s']:g} s ({section['per_s']:g}/s), {section['failed']} failed"
+        f"{section['lower_emas']} lower EMAs, {section['exchanges'] - section['after_stop']} exchanges in "
+        f"{section['duration_s']:g} s ({section['per_s']:g}/s) and {section['after_stop']} after the stop, "
+        f"{section['failed']} failed"
     )
     if violations["total"]:
         worst = ", ".join(f"{rid} x{n}" for rid, n in violations["by_requirement"].items())

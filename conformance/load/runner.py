@@ -94,7 +94,7 @@ class LoadRun:
         helpers = [asyncio.create_task(self._events(shared))] if self.stimulus and plan.events_every_s else []
         await asyncio.sleep(plan.duration_s)
         shared.stop.set()
-        self.measured_s = shared.now()
+        self.measured_s = shared.stats.stop_at = shared.now()
         grace = plan.timing.max_transmit_wait + plan.timing.tolerance_s + SETTLE_S
         await _finish(lives + helpers, grace)
         if plan.leave:

@@ -55,6 +55,8 @@ class LoadStats:
         self.outcomes: dict[str, Counter] = defaultdict(Counter)
         self.retransmissions = 0
         self.timeline: dict[int, list] = {}  # second -> [exchanges, failures, latency reservoir]
+        self.stop_at = math.inf  # run time of the stop signal: later exchanges count apart from the rates
+        self.after_stop: Counter = Counter()
 
     def record(
         self, resource: str, outcome: str, latency_s: float | None, t: float, retransmitted: int = 0
@@ -62,6 +64,8 @@ class LoadStats:
         """One exchange on ``resource`` that ended with ``outcome`` ("2.04/200", "2.04/463", "4.00",
         "timeout"...) ``latency_s`` after its first transmission, ``t`` s after the run started."""
         self.count[resource] += 1
+        if t >= self.stop_at:
+            self.after_stop[resource] += 1
         self.outcomes[resource][outcome] += 1
         self.retransmissions += retransmitted
         second = int(t)
@@ -79,14 +83,16 @@ class LoadStats:
             reservoir.add(latency_s)
 
     def summary(self, duration_s: float) -> dict:
-        """Totals and per-resource figures (latencies in ms, rates per second of ``duration_s``)."""
+        """Totals and per-resource figures (latencies in ms; rates per second of ``duration_s`` count the
+        exchanges begun before the stop signal, ``after_stop`` the others: the final cancellations)."""
         duration_s = max(duration_s, 1e-9)
         resources = {}
         for resource in sorted(self.count):
             values = sorted(self.latency[resource].values) if resource in self.latency else []
+            measured = self.count[resource] - self.after_stop[resource]
             resources[resource] = {
                 "exchanges": self.count[resource],
-                "per_s": round(self.count[resource] / duration_s, 2),
+                "per_s": round(measured / duration_s, 2),
                 "latency_ms": {
                     "p50": _ms(percentile(values, 50)),
                     "p90": _ms(percentile(values, 90)),
@@ -107,9 +113,11 @@ class LoadStats:
         by_code: Counter = Counter()
         for counter in self.outcomes.values():
             by_code.update({outcome: n for outcome, n in counter.items() if not is_success(outcome)})
+        after_stop = sum(self.after_stop.values())
         return {
             "exchanges": total,
-            "per_s": round(total / duration_s, 2),
+            "per_s": round((total - after_stop) / duration_s, 2),
+            "after_stop": after_stop,
             "failed": failures,
             "retransmissions": self.retransmissions,
             "errors_by_code": dict(sorted(by_code.items())),

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import jinja2
 
 from conformance.catalogue import load_catalogue
+from conformance.report.load_view import load_view
 from conformance.report.results import (
     clause_key,
     clause_of_requirement,
@@ -36,19 +37,20 @@ def _environment() -> jinja2.Environment:
 
 def render_html(results: dict, traces: list[list[LoadedTrace]]) -> str:
     """The report page for ``results``; ``traces`` holds each run's loaded traces, parallel to its tests."""
+    titles = _catalogue_titles()
     pairs = zip(runs_of(results), traces, strict=True)
-    runs = [_run_view(index, run, run_traces) for index, (run, run_traces) in enumerate(pairs)]
+    runs = [_run_view(index, run, run_traces, titles) for index, (run, run_traces) in enumerate(pairs)]
     context = {
         "verdict": overall_verdict(results).value,
         "runs": runs,
         "suite": runs[0]["suite"],
         "generated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "titles": _catalogue_titles(),
+        "titles": titles,
     }
     return _environment().get_template(TEMPLATE).render(context)
 
 
-def _run_view(index: int, run: dict, run_traces: list[LoadedTrace]) -> dict:
+def _run_view(index: int, run: dict, run_traces: list[LoadedTrace], titles: dict[str, str]) -> dict:
     anchor = f"run{index + 1}"
     tests = [
         {
@@ -75,6 +77,7 @@ def _run_view(index: int, run: dict, run_traces: list[LoadedTrace]) -> dict:
         + base64.b64encode(profile_json.encode()).decode(),
         "profile_file": f"profile-{run['profile']['name']}.json",
         "fuzz_view": _fuzz_view(run["fuzz"]) if "fuzz" in run else None,
+        "load_view": load_view(run["load"], titles) if "load" in run else None,
     }
 
 

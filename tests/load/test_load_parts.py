@@ -74,6 +74,16 @@ def test_stats_percentiles_outcomes_and_timeline():
     assert [row["t"] for row in summary["timeline"]] == [0, 1] and summary["timeline"][0]["exchanges"] == 50
 
 
+def test_exchanges_after_the_stop_count_apart_from_the_rates():
+    stats = LoadStats(seed=1)
+    stats.stop_at = 2.0
+    for t in (0.5, 1.0, 1.5, 1.9, 2.0, 2.5):  # the last two: cancellations after the stop signal
+        stats.record("EiRegisterParty", "2.04/200", 0.01, t)
+    summary = stats.summary(2.0)
+    assert summary["exchanges"] == 6 and summary["after_stop"] == 2 and summary["per_s"] == 2
+    assert summary["resources"]["EiRegisterParty"]["per_s"] == 2
+
+
 async def test_endpoint_reassembles_block_wise_both_ways():
     seen = []
 

@@ -159,7 +159,9 @@ async def test_the_command_writes_results_and_reports(sample_upper, tmp_path):
     assert "violations: 0" in out.decode()
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["load"]["registered"] == 10
-    assert (tmp_path / "conformance.html").is_file()
+    html = (tmp_path / "conformance.html").read_text()
+    assert 'id="run1-load"' in html and "No violation under load." in html  # the report's load section
+    assert 'data-series="p50"' in html and 'data-series="p99"' in html and "<code>EmapPoll</code>" in html
 
 
 async def test_an_upper_ema_that_executes_a_repeat_again_breaks_7_1_5_07():

@@ -170,3 +170,101 @@ def require_tool(name: str) -> str:
             pytest.fail(f"{name} is required under CI but is not installed")
         pytest.skip(f"{name} is not installed")
     return found
+
+
+def _resource(exchanges: int, p50: float | None, outcomes: dict[str, int]) -> dict:
+    latency = (
+        None
+        if p50 is None
+        else {"p50": p50, "p90": p50 * 4, "p99": p50 * 9, "max": p50 * 20, "mean": p50 * 2}
+    )
+    return {
+        "exchanges": exchanges,
+        "per_s": round(exchanges / 10, 2),
+        "latency_ms": latency or dict.fromkeys(("p50", "p90", "p99", "max", "mean")),
+        "histogram_ms": [
+            {"le_ms": 5, "count": exchanges // 2},
+            {"le_ms": None, "count": exchanges - exchanges // 2},
+        ],
+        "outcomes": outcomes,
+    }
+
+
+# The per-second rows of a 10 s load run; second 6 completed only failures (no latency).
+LOAD_TIMELINE = [
+    {
+        "t": t,
+        "exchanges": 50 + 10 * t,
+        "failed": 3 if t in (4, 6) else 0,
+        "p50_ms": 2.5 + t,
+        "p99_ms": 40.0 + 30 * t,
+    }
+    for t in range(11)
+]
+LOAD_TIMELINE[6].update(exchanges=3, p50_ms=None, p99_ms=None)
+
+
+def sample_load_section() -> dict:
+    """A ``load`` section as ``emap-conformance load`` writes it: 200 lower EMAs, failures and violations."""
+    return {
+        "iut": "coap://127.0.0.1:5683/emap",
+        "lower_emas": 200,
+        "push_emas": 40,
+        "mix": {"pull": 0.8, "push": 0.2, "opt": 0.1, "report": 0.05, "event": 0.1},
+        "seed": 7,
+        "duration_s": 10.02,
+        "wall_s": 12.5,
+        "ramp_s": 4.0,
+        "max_inflight": 256,
+        "full_check_emas": 50,
+        "registered": 198,
+        "registrations": 201,
+        "never_registered": 2,
+        "exchanges": 1503,
+        "per_s": 130.0,
+        "after_stop": 200,
+        "failed": 6,
+        "retransmissions": 17,
+        "errors_by_code": {"2.04/463": 2, "5.03": 1, "timeout": 3},
+        "resources": {
+            "EiRegisterParty": _resource(603, 12.5, {"2.04/200": 600, "5.03": 1, "timeout": 2}),
+            "EmapPoll": _resource(
+                899, 3.25, {"2.04/200": 700, "2.04/request": 196, "2.04/463": 2, "timeout": 1}
+            ),
+            "EiOpt": _resource(1, None, {"timeout": 1}),
+        },
+        "timeline": LOAD_TIMELINE,
+        "simulator_errors": 0,
+        "stimuli": {"create-event": {"accepted": 2}},
+        "violations": {
+            "total": 4,
+            "full_checks": 640,
+            "simulator_faults": 0,
+            "by_requirement": {"EMAP-6.1-02": 3, "EMAP-6.6-02": 1},
+            "examples": [
+                {
+                    "requirement": "EMAP-6.1-02",
+                    "resource": "EiRegisterParty",
+                    "message": "emapCreatePartyRegistration",
+                    "detail": "requestID 'q-1' not echoed: got 'x'",
+                    "ven_id": None,
+                    "t": 1.25,
+                },
+                {
+                    "requirement": "EMAP-6.6-02",
+                    "resource": "EmapPoll",
+                    "message": "emapPoll",
+                    "detail": "poll answered with emapResponse",
+                    "ven_id": "ven-17",
+                    "t": 7.5,
+                },
+            ],
+        },
+    }
+
+
+def sample_load_run() -> dict:
+    """The results.json run object of a load run with ``sample_load_section()``."""
+    from conformance.load.results import results_of
+
+    return results_of(sample_load_section(), started=1_795_000_000.0, finished=1_795_000_012.5)

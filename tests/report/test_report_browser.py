@@ -49,3 +49,16 @@ def test_report_renders_in_headless_chromium(results, report_dir, tmp_path):
     assert (
         png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
     )  # a blank page compresses far below this
+
+
+def test_load_report_renders_in_headless_chromium(tmp_path):
+    """The "Community load" section with its two SVG charts, drawn by the browser from the page alone."""
+    from report_samples import sample_load_run
+
+    chromium = require_tool("chromium")
+    write_reports(sample_load_run(), tmp_path / "report")
+    url = (tmp_path / "report" / "conformance.html").as_uri()
+    dom = _chromium(chromium, tmp_path / "chromium-profile", "--dump-dom", f"{url}#run1-load").stdout
+    assert 'id="run1-load"' in dom and "Conformance violations under load" in dom
+    assert dom.count('<polyline class="series') == 2 and dom.count('class="bar bar-') == 12
+    assert 'data-series="p50" data-points="10"' in dom and "EMAP-6.6-02" in dom
