@@ -99,6 +99,9 @@ class EmaConfig:
     device_classes: tuple[str, ...] = ()
     market_contexts: tuple[str, ...] = ()
     longest_poll_period: float | None = None
+    # `emapTransportAddress` a push-mode lower role announces when a relay or port forward stands in front of its
+    # resources (EMAP-7.1.3-06); None: its own lower base URI.
+    transport_address: str | None = None
     log_level: str = "INFO"
     # Clause 8 (ICS-4): PSK per identity (own and peers'); the upper EMA's vtnID a push-mode lower EMA accepts
     # as DTLS client identity before it is registered.

@@ -128,6 +128,12 @@ class LowerEma:
         return 2 * self.config.max_transmit_wait
 
     @property
+    def transport_address(self) -> str | None:
+        """`emapTransportAddress` of a push-mode registration: the configured one (a relay in front of L's
+        resources), else L's base URI (EMAP-7.1.3-06)."""
+        return self.config.transport_address or self.config.lower_base_uri
+
+    @property
     def poll_freq(self) -> float:
         return self.link.poll_freq if self.link and self.link.poll_freq else self.config.poll_freq
 
@@ -147,7 +153,7 @@ class LowerEma:
             opt_change = self.config.opt_change or None
         ven_id = self.link.ven_id if self.link else self.config.ven_id
         envelope = build.create_party_registration(
-            self.ids("cr"), pull=pull, transport_address=None if pull else self.config.lower_base_uri,
+            self.ids("cr"), pull=pull, transport_address=None if pull else self.transport_address,
             registration_id=registration_id, ven_id=ven_id, opt_change=opt_change or None)
         out = Outgoing("EiRegisterParty", envelope, RESPONSES_OF["emapCreatePartyRegistration"], bound=False)
         out.done = partial(self._created, envelope["emapCreatePartyRegistration"], retry)
