@@ -252,24 +252,27 @@ class PeerBase:
         payload = message if isinstance(message, bytes) else encode(message)
         envelope = None if isinstance(message, bytes) else message
         wait = self.exchange_timeout if timeout is None else timeout
+        uri = self.resource_uri(resource)
         try:
-            response = await self._client.request(self.resource_uri(resource), method=method, payload=payload,
+            response = await self._client.request(uri, method=method, payload=payload,
                                                   content_format=content_format, accept=accept, timeout=wait,
                                                   fresh=fresh)
         except TransportTimeout:
-            self._note_protected(f"{method} {self.resource_uri(resource)}", payload, "no answer")
+            if self.secured:
+                self._note_protected(f"{method} {uri}", payload, None)
             if expect_answer:
                 raise PeerError(f"no answer from the IUT to a POST to {resource} within {wait:.1f} s") from None
             response = None
         else:
-            self._note_protected(f"{method} {self.resource_uri(resource)}", payload,
-                                 f"{response.code} {response.payload[:300]!r}")
+            if self.secured:
+                self._note_protected(f"{method} {uri}", payload, response)
         return Posted(resource, payload, envelope, response)
 
-    def _note_protected(self, what: str, payload: bytes, outcome: str) -> None:
-        """On a secured link, the exchange as the peer saw it (no datagram was recorded)."""
-        if self.secured:
-            self.trace.note(f"{self.security.profile} {what} {payload[:300]!r} -> {outcome}")
+    def _note_protected(self, what: str, payload: bytes, answer) -> None:
+        """On a secured link (callers check ``secured``), the exchange as the peer saw it (no datagram was
+        recorded); ``answer``: the response or reply (``.code``, ``.payload``), None for no answer."""
+        outcome = "no answer" if answer is None else f"{answer.code} {answer.payload[:300]!r}"
+        self.trace.note(f"{self.security.profile} {what} {payload[:300]!r} -> {outcome}")
 
     def request_datagram(self, resource: str, message: dict, *, mid: int, token: bytes) -> bytes:
         """A CON POST datagram carrying ``message`` to the IUT's ``resource`` (for duplicate-CON tests)."""
@@ -347,8 +350,9 @@ class PeerBase:
             reply = CoapReply(code="2.04")
         else:
             reply = CoapReply(code="2.04", payload=encode(answer), content_format=JSON)
-        self._note_protected(f"{request.method} /{'/'.join(path)} from {request.remote} as {request.identity!r}",
-                             request.payload, f"{reply.code} {reply.payload[:300]!r}")
+        if self.secured:
+            self._note_protected(f"{request.method} /{'/'.join(path)} from {request.remote} as "
+                                 f"{request.identity!r}", request.payload, reply)
         return reply
 
     def ven_id_for_response(self) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import aiocoap
@@ -34,19 +33,40 @@ class TransportReset(TransportError):
     """The peer rejected the request with RST."""
 
 
-@dataclass(frozen=True)
+_UNREAD = object()
+
+
 class CoapResponse:
-    code: str
-    payload: bytes
-    content_format: int | None = None
-    max_age: int | None = None
-    size1: int | None = None
-    message: Any = None
-    message_error: str | None = None
+    """A response as the client returns it. `message` / `message_error`: its payload validated as an EMAP answer
+    (`validate(posted=False)`; both None for an empty payload), done on first read unless given."""
+
+    __slots__ = ("code", "payload", "content_format", "max_age", "size1", "_decoded")
+
+    def __init__(self, code: str, payload: bytes, content_format: int | None = None, max_age: int | None = None,
+                 size1: int | None = None, message: Any = _UNREAD, message_error: str | None = None):
+        self.code, self.payload = code, payload
+        self.content_format, self.max_age, self.size1 = content_format, max_age, size1
+        self._decoded = None if message is _UNREAD else (message, message_error)  # None: not read yet
+
+    def _validated(self) -> tuple[Any, str | None]:
+        if self._decoded is None:
+            self._decoded = validate_payload(self.payload, posted=False) if self.payload else (None, None)
+        return self._decoded
+
+    @property
+    def message(self) -> Any:
+        return self._validated()[0]
+
+    @property
+    def message_error(self) -> str | None:
+        return self._validated()[1]
 
     @property
     def ok(self) -> bool:
         return self.code.startswith("2.")
+
+    def __repr__(self) -> str:
+        return f"CoapResponse({self.code} cf={self.content_format} {self.payload[:60]!r})"
 
 
 def encode_payload(payload: bytes | str | dict | None) -> bytes | None:
@@ -63,12 +83,9 @@ def _optional_int(value) -> int | None:
 
 
 def response_of(msg: Message) -> CoapResponse:
-    payload = bytes(msg.payload)
-    message, error = validate_payload(payload, posted=False) if payload else (None, None)
-    return CoapResponse(code=code_text(int(msg.code)), payload=payload,
+    return CoapResponse(code=code_text(int(msg.code)), payload=bytes(msg.payload),
                         content_format=_optional_int(msg.opt.content_format),
-                        max_age=_optional_int(msg.opt.max_age), size1=_optional_int(msg.opt.size1),
-                        message=message, message_error=error)
+                        max_age=_optional_int(msg.opt.max_age), size1=_optional_int(msg.opt.size1))
 
 
 async def new_context(credentials=None) -> aiocoap.Context:

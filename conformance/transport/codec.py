@@ -47,6 +47,7 @@ UINT_OPTIONS = frozenset({OBSERVE, URI_PORT, CONTENT_FORMAT, MAX_AGE, ACCEPT, BL
 
 METHODS = {1: "GET", 2: "POST", 3: "PUT", 4: "DELETE", 5: "FETCH", 6: "PATCH", 7: "iPATCH"}
 METHOD_CODES = {name: code for code, name in METHODS.items()}
+_METHOD_CODES_UPPER = {name.upper(): code for name, code in METHOD_CODES.items()}
 PAYLOAD_MARKER = 0xFF
 
 
@@ -61,9 +62,9 @@ def code_text(code: int) -> str:
 
 def code_of(text: str) -> int:
     """Parse "c.dd" (or a method name such as "POST") into a code byte."""
-    by_upper_name = {name.upper(): code for name, code in METHOD_CODES.items()}
-    if text.upper() in by_upper_name:
-        return by_upper_name[text.upper()]
+    method = _METHOD_CODES_UPPER.get(text.upper())
+    if method is not None:
+        return method
     try:
         cls, detail = text.split(".")
         cls_n, detail_n = int(cls), int(detail)

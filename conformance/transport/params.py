@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import aiocoap
@@ -35,11 +36,18 @@ class TransmissionParams:
         return self.max_transmit_span + 2 * MAX_LATENCY + self.ack_timeout
 
     def tuning(self, confirmable: bool | None = True) -> aiocoap.TransportTuning:
-        """An aiocoap TransportTuning instance with these parameters (CON when `confirmable`, NON when False)."""
-        base = {True: aiocoap.Reliable, False: aiocoap.Unreliable, None: aiocoap.TransportTuning}[confirmable]
-        tuned = type("TunedTransport", (base,), {
-            "ACK_TIMEOUT": self.ack_timeout,
-            "ACK_RANDOM_FACTOR": self.ack_random_factor,
-            "MAX_RETRANSMIT": self.max_retransmit,
-        })
-        return tuned()
+        """An aiocoap TransportTuning instance with these parameters (CON when `confirmable`, NON when False);
+        one shared instance per parameters and kind (aiocoap only reads it)."""
+        return _tuning(self.ack_timeout, self.ack_random_factor, self.max_retransmit, confirmable)
+
+
+@functools.lru_cache(maxsize=64)
+def _tuning(ack_timeout: float, ack_random_factor: float, max_retransmit: int,
+            confirmable: bool | None) -> aiocoap.TransportTuning:
+    base = {True: aiocoap.Reliable, False: aiocoap.Unreliable, None: aiocoap.TransportTuning}[confirmable]
+    tuned = type("TunedTransport", (base,), {
+        "ACK_TIMEOUT": ack_timeout,
+        "ACK_RANDOM_FACTOR": ack_random_factor,
+        "MAX_RETRANSMIT": max_retransmit,
+    })
+    return tuned()

@@ -69,6 +69,7 @@ class WireTap:
         self._target_text = format_address(self.target)
         self._downstream: DatagramEndpoint | None = None
         self._upstreams: dict[tuple, DatagramEndpoint] = {}
+        self._client_texts: dict[tuple, str] = {}
         self._pending_upstreams: dict[tuple, list[bytes]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._held: dict[str, tuple[asyncio.TimerHandle, Callable[[], None]]] = {}
@@ -102,15 +103,29 @@ class WireTap:
 
     def _from_client(self, data: bytes, client: tuple) -> None:
         client = client[:2]
-        src = format_address(client)
-        self._relay(self.towards_target, data, src, self._target_text,
+        if self.faults is None:  # the common case: record and forward, nothing else
+            self.trace.record(self.towards_target, self._client_text(client), self._target_text, data)
+            self._to_target(client, data)
+            return
+        self._relay(self.towards_target, data, self._client_text(client), self._target_text,
                     deliver=lambda payload: self._to_target(client, payload),
                     bounce=lambda payload: self._downstream.send(payload, client))
 
     def _from_target(self, data: bytes, client: tuple) -> None:
-        self._relay(self.towards_client, data, self._target_text, format_address(client),
+        if self.faults is None:
+            self.trace.record(self.towards_client, self._target_text, self._client_text(client), data)
+            self._downstream.send(data, client)
+            return
+        self._relay(self.towards_client, data, self._target_text, self._client_text(client),
                     deliver=lambda payload: self._downstream.send(payload, client),
                     bounce=lambda payload: self._upstreams[client].send(payload))
+
+    def _client_text(self, client: tuple) -> str:
+        """"host:port" of a downstream client, formatted once per client."""
+        text = self._client_texts.get(client)
+        if text is None:
+            text = self._client_texts[client] = format_address(client)
+        return text
 
     def _to_target(self, client: tuple, data: bytes) -> None:
         upstream = self._upstreams.get(client)
@@ -140,10 +155,6 @@ class WireTap:
 
     def _relay(self, direction: str, data: bytes, src: str, dst: str, *, deliver: Callable[[bytes], None],
                bounce: Callable[[bytes], None]) -> None:
-        if self.faults is None:
-            self.trace.record(direction, src, dst, data)
-            deliver(data)
-            return
         outcome = self.faults.decide(direction, data)
         if outcome.rst or outcome.drop or outcome.reply is not None:
             self.trace.record(direction, src, dst, data, fault=outcome.label)

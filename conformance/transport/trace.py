@@ -77,7 +77,11 @@ def _looks_json(dg: CoapDatagram) -> bool:
 
 @dataclass
 class TraceRecord:
-    """One datagram as seen on the wire. `fault` says what a fault plan did to it (None: relayed unchanged)."""
+    """One datagram as seen on the wire. `fault` says what a fault plan did to it (None: relayed unchanged).
+
+    Recording keeps the raw bytes only: the CoAP decoding (`coap`, `error`) and the EMAP decoding of a whole JSON
+    payload (`emap`, `emap_error`) are done on first read and then kept, so relaying a datagram never waits for
+    them; what a record shows does not depend on when it is first read."""
 
     seq: int
     t: float
@@ -86,26 +90,51 @@ class TraceRecord:
     src: str
     dst: str
     raw: bytes
-    coap: CoapDatagram | None = None
-    error: str | None = None
-    emap: Any = None
-    emap_error: str | None = None
-    fault: str | None = None
+    fault: str | None = field(default=None, kw_only=True)
+    _coap: tuple | None = field(default=None, init=False, repr=False, compare=False)  # None: not read yet
+    _emap: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def decoded(cls, seq: int, t: float, wall: str, direction: str, src: str, dst: str, raw: bytes,
                 fault: str | None = None) -> TraceRecord:
-        """Build a record and decode its CoAP datagram and (whole, JSON) EMAP payload."""
-        rec = cls(seq, t, wall, direction, src, dst, bytes(raw), fault=fault)
-        try:
-            rec.coap = codec.decode(raw)
-        except CodecError as exc:
-            rec.error = str(exc)
-            return rec
-        dg = rec.coap
-        if dg.payload and (dg.is_request or dg.is_response) and not _is_partial_block(dg) and _looks_json(dg):
-            rec.emap, rec.emap_error = validate_payload(dg.payload, posted=dg.is_request)
-        return rec
+        """A record of `raw` (copied); its CoAP datagram and (whole, JSON) EMAP payload decode on first read."""
+        return cls(seq, t, wall, direction, src, dst, bytes(raw), fault=fault)
+
+    def _coap_decoded(self) -> tuple[CoapDatagram | None, str | None]:
+        if self._coap is None:
+            try:
+                self._coap = codec.decode(self.raw), None
+            except CodecError as exc:
+                self._coap = None, str(exc)
+        return self._coap
+
+    def _emap_decoded(self) -> tuple[Any, str | None]:
+        if self._emap is None:
+            dg = self.coap
+            if dg is not None and dg.payload and (dg.is_request or dg.is_response) \
+                    and not _is_partial_block(dg) and _looks_json(dg):
+                self._emap = validate_payload(dg.payload, posted=dg.is_request)
+            else:
+                self._emap = None, None
+        return self._emap
+
+    @property
+    def coap(self) -> CoapDatagram | None:
+        """The decoded datagram, None when it does not decode (then `error` says why)."""
+        return self._coap_decoded()[0]
+
+    @property
+    def error(self) -> str | None:
+        return self._coap_decoded()[1]
+
+    @property
+    def emap(self) -> Any:
+        """The EMAP message (ValidMessage) of a whole JSON payload of a request or response, else None."""
+        return self._emap_decoded()[0]
+
+    @property
+    def emap_error(self) -> str | None:
+        return self._emap_decoded()[1]
 
     def summary(self) -> str:
         what = self.coap.summary() if self.coap else f"undecodable ({self.error})"
@@ -440,7 +469,7 @@ class Trace:
         return record
 
     def record(self, direction: str, src: str, dst: str, raw: bytes, *, fault: str | None = None) -> TraceRecord:
-        """Timestamp, decode and append one datagram."""
+        """Timestamp and append one datagram (decoded on first read, see `TraceRecord`)."""
         if direction not in DIRECTIONS:
             raise ValueError(f"direction must be one of {DIRECTIONS}, not {direction!r}")
         t = self.elapsed()

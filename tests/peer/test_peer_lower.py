@@ -126,6 +126,22 @@ async def test_server_side_checks_path_format_and_resource(upper):
     assert len([r for r in trace.requests(direction="from-iut")]) == 4
 
 
+async def test_plain_polls_record_every_datagram_and_agree_with_the_trace(upper):
+    """The hot path (tap fast path, lazy trace and response decoding) loses nothing a verdict reads."""
+    _, uri = upper
+    trace = Trace("peer-polls")
+    async with LowerPeer(trace=trace, timing=TIMING, iut_uri=uri) as peer:
+        polls = [await peer.poll("ven-1") for _ in range(3)]
+    assert trace.notes == [] and len(trace.records) == 6
+    assert [r.direction for r in trace.records] == ["to-iut", "from-iut"] * 3
+    exchanges = trace.exchanges()
+    assert [ex.code for ex in exchanges] == [p.code for p in polls] == ["2.04"] * 3
+    for posted, ex in zip(polls, exchanges, strict=True):
+        assert ex.request.raw.endswith(posted.payload) and ex.response_payload == posted.response.payload
+        assert posted.message.envelope == ex.response_message.envelope
+        assert ex.request_message.name == "emapPoll" and ex.request.src == exchanges[0].request.src
+
+
 async def test_silent_iut_is_a_peer_error_or_none():
     trace = Trace("peer-silent")
     server = await CoapServer.start(_never_answers, bind=("127.0.0.1", 0))
