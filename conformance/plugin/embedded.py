@@ -92,8 +92,11 @@ def security_options(profile) -> list[str]:
         if credentials.get("other_identity"):
             keys[credentials["other_identity"]] = credentials["other_psk_hex"]
         options = ["--psk", *(f"{name}={key}" for name, key in keys.items())]
-    else:
-        options = ["--oscore", f"{identity}={credentials['iut_oscore_context']}"]
+    else:  # the EMA's side of each OSCORE link, provisioned for this run unless given (docs/security.md)
+        from conformance.security import LinkSecurity
+
+        contexts = LinkSecurity.parse(credentials).iut_contexts()
+        options = ["--oscore", *(f"{name}={directory}" for name, directory in contexts.items())]
     if profile.role != "upper":
         options += ["--upper-vtn-id", identity]
     return options

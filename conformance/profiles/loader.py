@@ -203,7 +203,7 @@ def _check_credentials(profile: Profile, source: str) -> None:
             want = "coaps" if link.dtls else "coap"
             raise ProfileError(source, f"pixit.{uri_item}",
                                f"{uri!r} must be a {want} URI under {item}.profile = {link.profile!r}")
-    if link.oscore and profile.embedded and not table.get("iut_oscore_context"):
+    if link.oscore and link.oscore_context and profile.embedded and not table.get("iut_oscore_context"):
         raise ProfileError(source, f"{item}.iut_oscore_context",
                            "missing: the embedded sample EMA's OSCORE context directory")
 

@@ -89,6 +89,7 @@ PIXIT_DEFAULTS: dict[str, Any] = {
     "poll_freq_s": 10.0,
     "longest_poll_period_s": None,
     "credentials": None,
+    "nosec_isolated": None,
 }
 SECRET_ITEMS = ("psk_hex", "other_psk_hex")  # never written to results or reports
 STIMULUS_DEFAULTS: dict[str, Any] = {"kind": "none", "command": [], "timeout_s": 10.0}

@@ -1,5 +1,6 @@
-"""Security profiles of clause 8 (NoSec, DTLS-PSK): credentials per link and the aiocoap set-up shared by the
-reference peer, the transport layer and the sample EMA. Sits at the transport layer: imports aiocoap only."""
+"""Security profiles of clause 8 (NoSec, DTLS-PSK, OSCORE): credentials per link and the aiocoap set-up shared
+by the reference peer, the transport layer and the sample EMA. Sits at the transport layer: imports aiocoap
+only."""
 
 from .credentials import CredentialsError, PskTable, parse_psk
 from .dtls import (

@@ -4,15 +4,24 @@ A context is an aiocoap context directory (``settings.json``: ``sender-id_hex``,
 ``secret_ascii``/``secret_hex``, ``salt_hex``, ``algorithm``...; aiocoap stores sequence numbers next to it,
 so it must be writable). The context of a link is bound to the peer's venID or vtnID: its label
 ``:<identity>`` is what the request's ``authenticated_claims`` name. Replayed requests are answered 4.01
-by aiocoap (EMAP-8-09)."""
+by aiocoap (EMAP-8-09).
+
+aiocoap locks a context directory and keeps its sequence numbers in the loaded object, so a process loads
+each directory once (``security_context``) and uses that object for both directions of the link."""
 
 from __future__ import annotations
 
+import atexit
+import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import aiocoap.credentials
 
 from .credentials import CredentialsError
+
+_contexts: dict[str, object] = {}
 
 
 def context_dir(identity: str, directory: str) -> str:
@@ -35,11 +44,31 @@ def parse_contexts(items) -> dict[str, str]:
     return contexts
 
 
+def security_context(identity: str, directory: str):
+    """The process's one security context of ``directory``; requests it verifies are authenticated as
+    ``identity`` (claim ``:<identity>``, fixed by the first call for a directory)."""
+    key = str(Path(directory).resolve())
+    if key not in _contexts:
+        loader = aiocoap.credentials.CredentialsMap()
+        loader.load_from_dict({":" + identity: {"oscore": {"contextfile": key + "/"}}})
+        _contexts[key] = loader[":" + identity]
+    return _contexts[key]
+
+
 def server_credentials(contexts: dict[str, str]) -> aiocoap.credentials.CredentialsMap:
+    """Server credentials of ``{identity: context directory}`` (the OSCORE site wrapper looks contexts up
+    here by the request's key ID)."""
     credentials = aiocoap.credentials.CredentialsMap()
-    credentials.load_from_dict(
-        {":" + identity: {"oscore": {"contextfile": d}} for identity, d in contexts.items()}
-    )
+    for identity, directory in contexts.items():
+        credentials[":" + identity] = security_context(identity, directory)
+    return credentials
+
+
+def client_credentials(identity: str, directory: str, pattern: str = "coap://*"):
+    """Client credentials protecting every request matching ``pattern`` with the context in ``directory``
+    (bound to the peer ``identity``)."""
+    credentials = aiocoap.credentials.CredentialsMap()
+    credentials[pattern] = security_context(identity, directory)
     return credentials
 
 
@@ -52,16 +81,39 @@ def protected_site(site, credentials: aiocoap.credentials.CredentialsMap):
     return OscoreSiteWrapper(site, credentials)
 
 
-_client_maps: dict[str, aiocoap.credentials.CredentialsMap] = {}
+# -- provisioning from a master secret (test keys, bundled profiles) ------------------------------------------
+
+ALGORITHM = "AES-CCM-16-64-128"
+_provisioned: dict[tuple[str, bytes, int], tuple[str, str]] = {}
+_root: list[str] = []
 
 
-def client_credentials(directory: str) -> aiocoap.credentials.CredentialsMap:
-    """Client credentials protecting every ``coap`` request with the context in ``directory``. One map per
-    directory and process: aiocoap locks a context's directory and keeps its sequence number in the object, so
-    every client of this process must share it."""
-    key = str(Path(directory).resolve())
-    if key not in _client_maps:
-        credentials = aiocoap.credentials.CredentialsMap()
-        credentials.load_from_dict({"coap://*": {"oscore": {"contextfile": key + "/"}}})
-        _client_maps[key] = credentials
-    return _client_maps[key]
+def provisioned_pair(identity: str, secret: bytes, index: int = 0) -> tuple[str, str]:
+    """``(peer side, IUT side)``: two context directories of one link, made from the master ``secret`` in a
+    fresh temporary directory of this process (removed at exit; never in the repository). ``index`` tells the
+    links of one run apart: the peer sends with key ID ``1<index>``, the IUT with ``2<index>`` (hex)."""
+    key = (identity, secret, index)
+    if key not in _provisioned:
+        if not _root:
+            _root.append(tempfile.mkdtemp(prefix="emap-oscore-"))
+            atexit.register(shutil.rmtree, _root[0], True)
+        peer_id, iut_id = f"{0x10 + index:02x}", f"{0x20 + index:02x}"
+        base = Path(_root[0]) / f"{len(_provisioned)}-{index}"
+        _provisioned[key] = (
+            _write_context(base / "peer", secret, sender=peer_id, recipient=iut_id),
+            _write_context(base / "iut", secret, sender=iut_id, recipient=peer_id),
+        )
+    return _provisioned[key]
+
+
+def _write_context(directory: Path, secret: bytes, *, sender: str, recipient: str) -> str:
+    directory.mkdir(parents=True)
+    settings = {
+        "sender-id_hex": sender,
+        "recipient-id_hex": recipient,
+        "secret_hex": secret.hex(),
+        "algorithm": ALGORITHM,
+        "kdf-hashfun": "sha256",
+    }
+    (directory / "settings.json").write_text(json.dumps(settings), "utf-8")
+    return str(directory)

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 from .credentials import CredentialsError, PskTable
 from .dtls import client_credentials_map
 from .oscore import client_credentials as oscore_client_credentials
+from .oscore import context_dir, provisioned_pair
+from .oscore import server_credentials as oscore_server_credentials
 
 PROFILES = ("nosec", "dtls-psk", "oscore")
 
@@ -22,8 +24,10 @@ class LinkSecurity:
     venID, an upper peer's vtnID); ``iut_identity``: the IUT's own identity when it is DTLS client (lower IUT:
     its venID; upper IUT pushing: its vtnID), same key; ``other_identity``/``other_psk``: a second provisioned
     lower EMA (identity-mismatch tests, EMAP-8-06); ``unprotected_uri``: the IUT's plain ``coap`` base URI
-    where EMAP-8-08 expects 4.01 (optional); ``oscore_context``: the peer's OSCORE context directory (profile
-    ``oscore``)."""
+    where EMAP-8-08 expects 4.01 (optional); ``oscore_context``/``iut_oscore_context``: the peer's and the
+    embedded IUT's OSCORE context directories of the ``identity`` link (profile ``oscore``). Under ``oscore``
+    without ``oscore_context``, ``psk_hex`` (``other_psk_hex``) is the master secret of the ``identity``
+    (``other_identity``) link, from which the run provisions both sides' contexts in a temporary directory."""
 
     profile: str = "nosec"
     identity: str | None = None
@@ -33,6 +37,7 @@ class LinkSecurity:
     other_psk: bytes | None = None
     unprotected_uri: str | None = None
     oscore_context: str | None = None
+    iut_oscore_context: str | None = None
 
     @classmethod
     def parse(cls, data: Mapping | None) -> LinkSecurity:
@@ -53,11 +58,12 @@ class LinkSecurity:
             other_psk=_key(data, "other_psk_hex"),
             unprotected_uri=data.get("unprotected_uri"),
             oscore_context=data.get("oscore_context"),
+            iut_oscore_context=data.get("iut_oscore_context"),
         )
         if profile == "dtls-psk" and (not link.identity or link.psk is None):
             raise CredentialsError("pixit.credentials: dtls-psk needs identity and psk_hex")
-        if profile == "oscore" and (not link.identity or not link.oscore_context):
-            raise CredentialsError("pixit.credentials: oscore needs identity and oscore_context")
+        if profile == "oscore" and (not link.identity or not (link.oscore_context or link.psk)):
+            raise CredentialsError("pixit.credentials: oscore needs identity and oscore_context or psk_hex")
         if (link.other_identity is None) != (link.other_psk is None):
             raise CredentialsError("pixit.credentials: other_identity and other_psk_hex go together")
         return link
@@ -88,8 +94,40 @@ class LinkSecurity:
         parts = urlsplit(base_uri)
         pattern = f"{parts.scheme}://{parts.netloc}/*"
         if self.oscore:
-            return oscore_client_credentials(self.oscore_context)
+            return oscore_client_credentials(self.peer_label, self.peer_context(identity), pattern)
         return client_credentials_map({pattern: self.table.client_entry(identity or self.identity)})
+
+    # -- OSCORE (provisioned contexts, ICS-4) ---------------------------------------------------------------
+    @property
+    def peer_label(self) -> str:
+        """The identity the peer's side of a context is bound to: the IUT's (``iut_identity``)."""
+        return self.iut_identity or "iut"
+
+    def peer_context(self, identity: str | None = None) -> str:
+        """The peer's OSCORE context directory of the link of ``identity`` (default: ``identity``; else
+        ``other_identity``)."""
+        identity = identity or self.identity
+        if identity == self.identity and self.oscore_context:
+            return context_dir(identity, self.oscore_context)
+        return self._provisioned(identity)[0]
+
+    def iut_contexts(self) -> dict[str, str]:
+        """The embedded IUT's OSCORE context directory per peer identity (its ``--oscore`` options)."""
+        if self.iut_oscore_context:
+            return {self.identity: self.iut_oscore_context}
+        identities = [self.identity] + ([self.other_identity] if self.other_identity else [])
+        return {identity: self._provisioned(identity)[1] for identity in identities}
+
+    def server_credentials(self):
+        """aiocoap server credentials of the peer's side of the ``identity`` link (OSCORE)."""
+        return oscore_server_credentials({self.peer_label: self.peer_context()})
+
+    def _provisioned(self, identity: str) -> tuple[str, str]:
+        if identity == self.identity and self.psk is not None:
+            return provisioned_pair(identity, self.psk, 0)
+        if identity == self.other_identity and self.other_psk is not None:
+            return provisioned_pair(identity, self.other_psk, 1)
+        raise CredentialsError(f"pixit.credentials: no OSCORE context or master secret for {identity!r}")
 
 
 def _key(data: Mapping, item: str) -> bytes | None:

@@ -14,6 +14,7 @@ import aiocoap.resource
 from aiocoap import Message
 
 from conformance.security.dtls import authenticated_identity, free_port_pair
+from conformance.security.oscore import protected_site
 
 from .codec import METHODS, code_of, code_text
 from .params import TransmissionParams
@@ -34,7 +35,8 @@ class CoapRequest:
     confirmable: bool = True
     size1: int | None = None
     identity: str | None = None
-    """PSK identity of a DTLS-protected request (clause 8); None when unprotected."""
+    """PSK identity of a DTLS-protected request, or the identity an OSCORE context is bound to (clause 8);
+    None when unprotected."""
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,10 @@ async def create_dtls_server_context(site, bind: tuple[str, int], psk_table) -> 
 class CoapServer:
     """Start with `await CoapServer.start(handler, bind=(host, 0))`; `server.address` is the bound (host, port).
     With `psk_table` (DTLS-PSK, clause 8) `server.address` is the `coaps` port and `server.plain_address` the
-    plain `coap` port one below it; requests carry the client's PSK identity in `CoapRequest.identity`."""
+    plain `coap` port one below it; requests carry the client's PSK identity in `CoapRequest.identity`. With
+    `oscore_credentials` (OSCORE server credentials, `conformance.security.oscore`) the handler sits behind
+    aiocoap's OSCORE wrapper: protected requests carry their context's identity, replays are answered 4.01
+    by the wrapper (EMAP-8-09), unprotected requests reach the handler with `identity` None."""
 
     def __init__(self, context: aiocoap.Context, address: tuple[str, int], plain_address=None):
         self._context = context
@@ -147,17 +152,18 @@ class CoapServer:
     @classmethod
     async def start(cls, handler: Handler, bind: tuple[str, int] = ("127.0.0.1", 0),
                     params: TransmissionParams | None = None, first_block: EarlyHandler | None = None,
-                    psk_table=None) -> CoapServer:
+                    psk_table=None, oscore_credentials=None) -> CoapServer:
         """`first_block`, when given, sees the first block of every Block1 transfer (payload partial, `size1`
         as announced) and may answer it at once (e.g. 4.04, 4.05 or 4.13 with Size1, EMAP-7.1.5-10); None
         lets the transfer continue to `handler`."""
         dispatch = _Dispatch(handler, params, first_block)
+        site = dispatch if oscore_credentials is None else protected_site(dispatch, oscore_credentials)
         if psk_table is not None:
             context, port = await create_dtls_server_context(dispatch, bind, psk_table)
             return cls(context, (bind[0], port), (bind[0], port - 1))
         if bind[1] == 0:  # port 0 could be shared with another SO_REUSEPORT socket
             bind = (bind[0], unshared_port(bind[0]))
-        context = await aiocoap.Context.create_server_context(dispatch, bind=bind, transports=["udp6"])
+        context = await aiocoap.Context.create_server_context(site, bind=bind, transports=["udp6"])
         return cls(context, (bind[0], bound_port(context)))
 
     @property

@@ -83,8 +83,8 @@ BAD = [
         '["dtls-psk"]', '["nosec", "dtls-psk"]').replace('iut = "coaps', 'iut = "coap'), "pixit.peer",
      "must be a coap URI"),
     ("oscore without context", UPPER.replace('"dtls-psk"\nidentity', '"oscore"\nidentity').replace(
-        '["nosec", "dtls-psk"]', '["oscore"]').replace("coaps", "coap"), "pixit.credentials",
-     "oscore needs identity and oscore_context"),
+        '["nosec", "dtls-psk"]', '["oscore"]').replace("coaps", "coap").replace(f'psk_hex = "{KEY}"\n', ""),
+     "pixit.credentials", "oscore needs identity and oscore_context or psk_hex"),
     ("empty identity", UPPER.replace('identity = "ven-1"', 'identity = ""'), "pixit.credentials.identity",
      "empty"),
 ]

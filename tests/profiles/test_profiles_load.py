@@ -21,7 +21,8 @@ from conformance.profiles import (
 from conformance.profiles.model import PICS_DEFAULTS, PIXIT_DEFAULTS, STIMULUS_DEFAULTS
 
 REPO = Path(__file__).resolve().parents[2]
-BUNDLED = ["dtls-lower-push", "dtls-upper", "intermediate", "lower-pull", "lower-push", "upper"]
+BUNDLED = ["dtls-lower-push", "dtls-upper", "intermediate", "lower-pull", "lower-push", "oscore-lower-push",
+           "oscore-upper", "upper"]
 
 VALID_UPPER = """
 name = "t"
@@ -59,7 +60,8 @@ def test_bundled_profile_loads(name):
     assert profile.embedded
     assert profile.stimulus["kind"] == "command"
     assert profile.stimulus["command"][:2] == ("emap-conformance", "stimulate")
-    assert profile.pics["security"] == (("dtls-psk",) if name.startswith("dtls-") else ("nosec",))
+    secured = {"dtls": ("dtls-psk",), "oscore": ("oscore",)}
+    assert profile.pics["security"] == secured.get(name.split("-")[0], ("nosec",))
     assert profile.role in ("upper", "lower", "intermediate")
     assert profile.timing.t_prompt_s < Timing().t_prompt_s
     assert profile.timing.max_transmit_wait < 10

@@ -6,15 +6,15 @@ import pytest
 from security_helpers import TIMEOUT, link_of, upper_config
 
 from conformance.ema.main import RunningEma
-from conformance.testcases.security.checks import SecureUpper
+from conformance.testcases.security.checks import SecureIut
 
 
 @pytest.fixture
 async def dtls_upper():
-    """A running sample upper EMA over DTLS-PSK and a ``SecureUpper`` towards it as lower EMA ``ven-1``."""
+    """A running sample upper EMA over DTLS-PSK and a ``SecureIut`` towards it as lower EMA ``ven-1``."""
     ema = RunningEma(upper_config())
     ready = await ema.start()
     try:
-        yield SecureUpper(ready["upper"], link_of(ready["upper"]), TIMEOUT), ema
+        yield SecureIut(ready["upper"], link_of(ready["upper"]), TIMEOUT), ema
     finally:
         await ema.stop()

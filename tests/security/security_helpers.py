@@ -13,6 +13,7 @@ from conformance.security import LinkSecurity, PskTable
 # Printable, so that libcoap's -k option can take them too.
 KEY_1 = b"emap-test-key-01".hex()
 KEY_2 = b"emap-test-key-02".hex()
+OSCORE_KEY = b"emap-oscore-key-01".hex()  # an OSCORE master secret the tests provision contexts from
 TIMEOUT = 5.0
 
 
@@ -83,6 +84,27 @@ def stub_link() -> LinkSecurity:
     return LinkSecurity.parse(
         {"profile": "dtls-psk", "identity": "vtn-sample", "psk_hex": KEY_1, "iut_identity": "ven-1"}
     )
+
+
+def oscore_stub_link() -> LinkSecurity:
+    """The security PIXIT of a lower IUT ``ven-1`` whose upper EMA (the suite) is ``vtn-sample``, under OSCORE
+    with contexts provisioned from a test master secret."""
+    return LinkSecurity.parse(
+        {"profile": "oscore", "identity": "vtn-sample", "psk_hex": OSCORE_KEY, "iut_identity": "ven-1"}
+    )
+
+
+def oscore_lower_config(upper_uri: str, **changes) -> EmaConfig:
+    """A sample lower EMA ``ven-1`` (push mode unless changed) on an OSCORE link to the ``coap`` upper
+    ``upper_uri``, with its side of ``oscore_stub_link()``'s context."""
+    values = {
+        "mode": "push",
+        "bind": Endpoint("127.0.0.1", 0, ("emapl",)),
+        "oscore": oscore_stub_link().iut_contexts(),
+        "psk": PskTable(),
+        **changes,
+    }
+    return lower_config(upper_uri, **values)
 
 
 def oscore_context(directory, sender_hex: str, recipient_hex: str) -> str:

@@ -10,14 +10,14 @@ from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.main import RunningEma
 from conformance.messages import build
 from conformance.security import PskTable
-from conformance.testcases.security.lower_checks import DtlsUpperStub, check_client_identity
+from conformance.testcases.security.lower_checks import SecureUpperStub, check_client_identity
 from conformance.transport.client import CoapClient
 
 pytestmark = [needs_dtls, pytest.mark.filterwarnings("ignore:DTLS module did not shut down:UserWarning")]
 
 
 async def test_each_link_uses_its_own_profile():
-    stub = await DtlsUpperStub(stub_link(), poll_freq_s=2).start(("127.0.0.1", 0))
+    stub = await SecureUpperStub(stub_link(), poll_freq_s=2).start(("127.0.0.1", 0))
     host, port = stub.address
     config = EmaConfig(
         role="intermediate",

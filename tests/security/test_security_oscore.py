@@ -7,17 +7,18 @@ import asyncio
 import sys
 
 import pytest
-from security_helpers import TIMEOUT, needs_oscore, oscore_context
+from security_helpers import KEY_2, OSCORE_KEY, TIMEOUT, needs_oscore, oscore_context
 
 from conformance.ema.config import ConfigError, EmaConfig, Endpoint
 from conformance.ema.main import RunningEma, config_from_args
 from conformance.ema.security import SecurityGuard
 from conformance.security import LinkSecurity
 from conformance.testcases.security.checks import (
-    SecureUpper,
+    SecureIut,
     check_handshake,
     check_identity_mismatch,
     check_oscore_replay,
+    check_push_identity,
     check_unprotected_refused,
 )
 from conformance.verdict import Fail
@@ -27,7 +28,7 @@ pytestmark = [needs_oscore, pytest.mark.filterwarnings("ignore::pytest.PytestUnr
 
 @pytest.fixture
 async def oscore_upper(tmp_path):
-    """A sample upper EMA whose link with ``ven-1`` is OSCORE, and a ``SecureUpper`` to it as ``ven-1``."""
+    """A sample upper EMA whose link with ``ven-1`` is OSCORE, and a ``SecureIut`` to it as ``ven-1``."""
     server = oscore_context(tmp_path / "ema-ven-1", "01", "02")
     client = oscore_context(tmp_path / "peer-ven-1", "02", "01")
     config = EmaConfig(
@@ -44,9 +45,55 @@ async def oscore_upper(tmp_path):
     ready = await ema.start()
     link = LinkSecurity.parse({"profile": "oscore", "identity": "ven-1", "oscore_context": client})
     try:
-        yield SecureUpper(ready["upper"], link, TIMEOUT)
+        yield SecureIut(ready["upper"], link, TIMEOUT)
     finally:
         await ema.stop()
+
+
+@pytest.fixture
+async def provisioned_upper():
+    """A sample upper EMA with two OSCORE lower links (``ven-1``, ``ven-2``) whose contexts the run provisions
+    from test master secrets, as the bundled profile ``oscore-upper`` does; ``(SecureIut as ven-1, EMA)``."""
+    link = LinkSecurity.parse(
+        {"profile": "oscore", "identity": "ven-1", "psk_hex": OSCORE_KEY, "iut_identity": "vtn-sample",
+         "other_identity": "ven-2", "other_psk_hex": KEY_2}
+    )
+    config = EmaConfig(
+        role="upper",
+        bind=Endpoint("127.0.0.1", 0, ("emap",)),
+        vtn_id="vtn-sample",
+        oscore=link.iut_contexts(),
+        t_prompt=2,
+        poll_freq=2,
+        ack_timeout=0.5,
+        max_retransmit=2,
+    )
+    config.validate()
+    ema = RunningEma(config)
+    ready = await ema.start()
+    try:
+        yield SecureIut(ready["upper"], link, TIMEOUT), ema
+    finally:
+        await ema.stop()
+
+
+async def test_provisioned_upper_passes_every_oscore_check(provisioned_upper):
+    """EMAP-8-06 with a second provisioned lower EMA (no effect on its registration), EMAP-8-02 for pushes."""
+    upper, ema = provisioned_upper
+    await check_handshake(upper)
+    await check_identity_mismatch(upper)
+
+    async def create_event(ven_id: str) -> None:
+        assert (await ema.agent.stimulate("create-event", {"venID": ven_id}))[0] == "accepted"
+
+    await check_push_identity(upper, create_event, 5.0)
+
+
+async def test_mutant_skipping_upper_identity_check_caught(monkeypatch, provisioned_upper):
+    upper, _ = provisioned_upper
+    monkeypatch.setattr(SecurityGuard, "_check_upper", lambda self, message, identity: (None, message))
+    with pytest.raises(Fail, match="EMAP-8-06"):
+        await check_identity_mismatch(upper)
 
 
 async def test_sample_upper_passes_oscore_checks(oscore_upper):
@@ -94,11 +141,13 @@ def test_oscore_options(tmp_path):
 
 async def _line_with(stream, text: str, timeout: float) -> str:
     """The first line of ``stream`` containing ``text`` (bounded)."""
+    seen = []
     async with asyncio.timeout(timeout):
         while line := (await stream.readline()).decode():
             if text in line:
                 return line
-    raise AssertionError(f"{text!r} never logged")
+            seen.append(line)
+    raise AssertionError(f"{text!r} never logged; the log ended with: {''.join(seen[-5:])}")
 
 
 async def test_sample_lower_push_over_oscore(tmp_path):

@@ -1,6 +1,6 @@
-"""Clause-8 checks of an upper EMA (upper or intermediate IUT) under DTLS-PSK or OSCORE, shared by the TC-S-8
-test cases and the suite's own tests of the sample EMA. Each check raises ``Fail`` naming the requirement it
-finds broken.
+"""Clause-8 checks of an upper EMA (upper or intermediate IUT) under DTLS-PSK or OSCORE, and the ones shared
+with a push-mode lower IUT (unprotected request, OSCORE replay), used by the TC-S-8 test cases and the suite's
+own tests of the sample EMA. Each check raises ``Fail`` naming the requirement it finds broken.
 
 Protected exchanges go straight from the peer's client to the IUT (a relay could only record ciphertext); each
 exchange is noted in the test's trace instead (the OSCORE replay check relays and records its datagrams)."""
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from conformance.messages import build, encode
-from conformance.security import LinkSecurity
+from conformance.security import LinkSecurity, client_credentials_map, process_credentials
 from conformance.transport import codec
 from conformance.transport.client import CoapClient, CoapResponse, TransportError
 from conformance.transport.raw import raw_exchange
@@ -24,9 +24,9 @@ POLL = "EmapPoll"
 
 
 @dataclass
-class SecureUpper:
-    """An upper IUT reached with the PIXIT credentials: ``base_uri`` is its ``coaps`` (DTLS-PSK) or ``coap``
-    (OSCORE) base URI."""
+class SecureIut:
+    """An IUT endpoint reached with the PIXIT credentials: ``base_uri`` is its ``coaps`` (DTLS-PSK) or ``coap``
+    (OSCORE) base URI (an upper IUT's, or a push-mode lower IUT's transport address)."""
 
     base_uri: str
     link: LinkSecurity
@@ -51,7 +51,7 @@ class SecureUpper:
         """POST ``envelope`` to ``base_uri`` (default: the IUT's), protected with the link's credentials
         presenting ``identity`` (DTLS-PSK; default: the peer's), or unprotected."""
         base = base_uri or self.base_uri
-        credentials = self.credentials(base, identity) if protected else None
+        credentials = self.credentials(base, identity) if protected else _no_credentials()
         client = await CoapClient.create(credentials=credentials)
         try:
             response = await client.request(f"{base}/{resource}", payload=envelope, timeout=self.timeout)
@@ -89,6 +89,12 @@ class SecureUpper:
         return response.message.body.get("registrationID")
 
 
+def _no_credentials():
+    """Client credentials of an unprotected request: None (plain CoAP), or an empty map when this process has
+    credentials of its own (an EMA running in the same process) that a client would otherwise use."""
+    return client_credentials_map() if process_credentials() is not None else None
+
+
 def expect_refusal(response: CoapResponse, code: str, requirement: str, what: str) -> None:
     if response.code != code:
         raise Fail(f"{requirement}: {what} answered {response.code}, expected {code}")
@@ -96,7 +102,7 @@ def expect_refusal(response: CoapResponse, code: str, requirement: str, what: st
         raise Fail(f"{requirement}: {what} answered {code} with an EMAP message; the binding allows none")
 
 
-async def check_handshake(upper: SecureUpper) -> None:
+async def check_handshake(upper: SecureIut) -> None:
     """EMAP-8-01, EMAP-8-03: a DTLS 1.2 PSK handshake (TLS_PSK_WITH_AES_128_CCM_8 only) with the peer's
     identity completes (or, under OSCORE, a protected request is accepted) and the IUT answers an EMAP
     request."""
@@ -113,11 +119,11 @@ async def check_handshake(upper: SecureUpper) -> None:
         )
 
 
-async def check_identity_mismatch(upper: SecureUpper) -> None:
+async def check_identity_mismatch(upper: SecureIut) -> None:
     """EMAP-8-06: requests whose venID is not the authenticated identity are answered 4.03 without an EMAP
     message and without effect (the other lower EMA's registration is unchanged)."""
     forged = upper.link.other_identity or f"{upper.link.identity}-forged"
-    other = upper.link.dtls and upper.link.other_identity  # its own credentials: "no effect" is observable
+    other = upper.link.other_identity  # its own credentials: "no effect" is observable
     before = await upper.registration_id(forged) if other else None
     create = build.create_party_registration(upper.request_id("cr"), ven_id=forged)
     expect_refusal(
@@ -140,23 +146,25 @@ async def check_identity_mismatch(upper: SecureUpper) -> None:
             )
 
 
-async def check_unprotected_refused(upper: SecureUpper) -> None:
-    """EMAP-8-08: an unprotected EMAP request from a peer whose link is secured is answered 4.01: on the IUT's
-    plain ``coap`` port (DTLS-PSK), on its base URI (OSCORE)."""
-    target = upper.link.unprotected_uri or (upper.base_uri if upper.link.oscore else None)
+async def check_unprotected_refused(
+    iut: SecureIut, resource: str = REGISTER, envelope: dict | None = None
+) -> None:
+    """EMAP-8-08: an unprotected EMAP request (default: emapQueryRegistration) from a peer whose link is
+    secured is answered 4.01: on the IUT's plain ``coap`` port (DTLS-PSK), on its base URI (OSCORE)."""
+    target = iut.link.unprotected_uri or (iut.base_uri if iut.link.oscore else None)
     if not target:
         raise Inconclusive(
             "pixit.credentials.unprotected_uri not given: the IUT's plain coap port is unknown"
         )
-    query = build.query_registration(upper.request_id("plain"), ven_id=upper.link.identity)
+    envelope = envelope or build.query_registration(iut.request_id("plain"), ven_id=iut.link.identity)
     try:
-        response = await upper.post(REGISTER, query, base_uri=target, protected=False)
+        response = await iut.post(resource, envelope, base_uri=target, protected=False)
     except TransportError:
-        raise Fail("EMAP-8-08: no answer on the plain coap port; the binding requires 4.01") from None
-    expect_refusal(response, "4.01", "EMAP-8-08", "an unprotected emapQueryRegistration")
+        raise Fail(f"EMAP-8-08: no answer at {target}; the binding requires 4.01") from None
+    expect_refusal(response, "4.01", "EMAP-8-08", f"an unprotected {next(iter(envelope))}")
 
 
-async def check_plain_datagram_dropped(upper: SecureUpper, wait: float) -> None:
+async def check_plain_datagram_dropped(upper: SecureIut, wait: float) -> None:
     """EMAP-8-08: a plain CoAP request sent to the ``coaps`` port gets no CoAP answer (it is dropped)."""
     host, port = _address(upper.base_uri)
     path = [p for p in upper.base_uri.split("/", 3)[3].split("/") if p] + [REGISTER]
@@ -187,21 +195,23 @@ def _address(uri: str) -> tuple[str, int]:
     return parts.hostname, parts.port or (5684 if parts.scheme == "coaps" else 5683)
 
 
-async def check_oscore_replay(upper: SecureUpper, wait: float) -> None:
-    """EMAP-8-09: a protected request sent again with the same sequence number is answered 4.01 and not
-    executed (RFC 8613 section 7.4)."""
+async def check_oscore_replay(
+    upper: SecureIut, wait: float, resource: str = REGISTER, envelope: dict | None = None
+) -> None:
+    """EMAP-8-09: a protected request (default: emapQueryRegistration) sent again with the same sequence
+    number is answered 4.01 and not executed (RFC 8613 section 7.4)."""
     host, port = _address(upper.base_uri)
     trace = upper.trace if upper.trace is not None else Trace("oscore-replay")
     tap = await WireTap.start(target=(host, port), trace=trace, towards_target=TO_IUT)
     try:
         tap_host, tap_port = tap.address
         relayed = f"coap://{tap_host}:{tap_port}/{upper.base_uri.split('/', 3)[3]}"
-        query = build.query_registration(upper.request_id("rp"), ven_id=upper.link.identity)
-        first = await upper.post(REGISTER, query, base_uri=relayed)
+        envelope = envelope or build.query_registration(upper.request_id("rp"), ven_id=upper.link.identity)
+        first = await upper.post(resource, envelope, base_uri=relayed)
     finally:
         await tap.stop()
     if first.code != "2.04":
-        raise Inconclusive(f"precondition: the protected emapQueryRegistration was answered {first.code}")
+        raise Inconclusive(f"precondition: the protected {next(iter(envelope))} was answered {first.code}")
     sent = [r for r in trace.records if r.direction == TO_IUT and r.coap is not None and r.coap.is_request]
     replies = await raw_exchange((host, port), sent[-1].raw, wait, trace=upper.trace)
     codes = [codec.code_text(codec.decode(r).code) for r in replies if _decodes(r)]
@@ -219,14 +229,15 @@ def _decodes(data: bytes) -> bool:
     return True
 
 
-async def check_push_identity(upper: SecureUpper, provoke, wait: float) -> None:
+async def check_push_identity(upper: SecureIut, provoke, wait: float) -> None:
     """EMAP-8-05 (and EMAP-8-02): registered in push mode with a ``coaps`` transport address, the upper IUT
-    pushes over DTLS-PSK presenting its vtnID (PIXIT ``iut_identity``) with the link's key.
+    pushes over DTLS-PSK presenting its vtnID (PIXIT ``iut_identity``) with the link's key; under OSCORE,
+    registered with a ``coap`` address, it pushes protected with the link's context (EMAP-8-02).
     ``provoke(ven_id)`` makes the IUT push something to that lower EMA (e.g. the ``create-event``
     stimulus)."""
     from .lower_checks import PushTarget
 
-    if not upper.link.iut_identity:
+    if upper.link.dtls and not upper.link.iut_identity:
         raise Inconclusive("pixit.credentials.iut_identity (the IUT's vtnID) not given")
     target = await PushTarget(upper.link).start(("127.0.0.1", 0))  # where the reference peer serves
     try:
@@ -246,7 +257,9 @@ async def check_push_identity(upper: SecureUpper, provoke, wait: float) -> None:
         received = await target.first(wait)
     finally:
         await target.stop()
-    if received.identity != upper.link.iut_identity:
+    if received.identity is None:
+        raise Fail(f"EMAP-8-02: the IUT pushed an unprotected request on its {upper.link.profile} link")
+    if upper.link.dtls and received.identity != upper.link.iut_identity:
         raise Fail(
             f"EMAP-8-05: the IUT pushed as PSK identity {received.identity!r}, expected its vtnID "
             f"{upper.link.iut_identity!r}"

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from conformance.security import CredentialsError, LinkSecurity
-from conformance.verdict import Inconclusive
+from conformance.verdict import Inconclusive, NotApplicable
 
-from .checks import SecureUpper
+from .checks import SecureIut
 
 
 def link_security(profile) -> LinkSecurity:
@@ -28,7 +28,7 @@ def exchange_timeout(timing) -> float:
 
 
 @pytest.fixture
-def secure_upper(profile, timing, iut, trace) -> SecureUpper:
+def secure_upper(profile, timing, iut, trace) -> SecureIut:
     """The upper IUT with the PIXIT credentials, DTLS-PSK or OSCORE (INCONCLUSIVE when there are none)."""
     link = link_security(profile)
     if not (link.dtls or link.oscore):
@@ -38,7 +38,7 @@ def secure_upper(profile, timing, iut, trace) -> SecureUpper:
         raise Inconclusive(f"the IUT's base URI {iut.base_uri!r} is not a {scheme} URI ({link.profile})")
     if link.dtls and link.unprotected_uri is None and iut.embedded:
         link = dataclasses.replace(link, unprotected_uri=plain_uri(iut.base_uri))
-    return SecureUpper(iut.base_uri, link, exchange_timeout(timing), trace)
+    return SecureIut(iut.base_uri, link, exchange_timeout(timing), trace)
 
 
 def plain_uri(coaps_uri: str) -> str:
@@ -49,21 +49,27 @@ def plain_uri(coaps_uri: str) -> str:
     return urlunsplit(("coap", f"{host}:{parts.port - 1}", parts.path, "", ""))
 
 
+def require_profile(link: LinkSecurity, *profiles: str) -> None:
+    """NOT APPLICABLE unless the link under test (``pixit.credentials.profile``) is one of ``profiles``."""
+    if link.profile not in profiles:
+        raise NotApplicable(f"the link under test is {link.profile}, not {' or '.join(profiles)}")
+
+
 @pytest.fixture
-async def dtls_upper_stub(profile, timing, iut, stimulus):
-    """A DTLS-PSK upper EMA on the PIXIT ``peer`` address that the lower IUT registered with again
+async def secure_upper_stub(profile, timing, iut, stimulus):
+    """A DTLS-PSK or OSCORE upper EMA on the PIXIT ``peer`` address that the lower IUT registered with again
     (``create-registration`` stimulus); INCONCLUSIVE without credentials, address or stimulus."""
-    from .lower_checks import DtlsUpperStub
+    from .lower_checks import SecureUpperStub, scheme_of
 
     link = link_security(profile)
-    if not link.dtls:
-        raise Inconclusive("pixit.credentials.profile is not dtls-psk: no DTLS-PSK credentials to test with")
-    if iut.peer_address is None or not (iut.peer_uri or "").startswith("coaps:"):
-        raise Inconclusive(f"the PIXIT peer URI {iut.peer_uri!r} is not a coaps URI")
+    if not (link.dtls or link.oscore):
+        raise Inconclusive("pixit.credentials.profile is nosec: no credentials to test with")
+    if iut.peer_address is None or not (iut.peer_uri or "").startswith(scheme_of(link) + ":"):
+        raise Inconclusive(f"the PIXIT peer URI {iut.peer_uri!r} is not a {scheme_of(link)} URI")
     try:
-        stub = await DtlsUpperStub(link, profile.pixit["poll_freq_s"]).start(tuple(iut.peer_address))
+        stub = await SecureUpperStub(link, profile.pixit["poll_freq_s"]).start(tuple(iut.peer_address))
     except OSError as exc:
-        raise Inconclusive(f"cannot serve DTLS-PSK at the peer address {iut.peer_address}: {exc}") from None
+        raise Inconclusive(f"cannot serve {link.profile} at the peer address {iut.peer_address}: {exc}") from None
     try:
         args = {"role": "lower", "pullModel": profile.mode == "pull"}
         outcome = await stimulus.stimulate("create-registration", args)

@@ -1,9 +1,10 @@
-"""Clause-8 checks of a lower EMA (lower or intermediate IUT) under DTLS-PSK, shared by the TC-S-8 test cases
-and the suite's own tests of the sample EMA.
+"""Clause-8 checks of a lower EMA (lower or intermediate IUT) under DTLS-PSK or OSCORE, shared by the TC-S-8
+test cases and the suite's own tests of the sample EMA.
 
-``DtlsUpperStub`` serves as the lower IUT's upper EMA on the PIXIT ``peer`` address over DTLS-PSK, just far
-enough to register it: it answers the registration exchange and acknowledges everything else with the
-message its procedure expects. It records each request with the PSK identity the IUT presented."""
+``SecureUpperStub`` serves as the lower IUT's upper EMA on the PIXIT ``peer`` address over the link's profile
+(DTLS-PSK with the link's keys, or OSCORE with the peer's context of the link), just far enough to register
+it: it answers the registration exchange and acknowledges everything else with the message its procedure
+expects. It records each request with the identity the IUT authenticated as (None: unprotected)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 
 from conformance.messages import ValidMessage, build, encode, validate
 from conformance.security import LinkSecurity
-from conformance.transport.client import CoapClient, TransportError
+from conformance.transport.client import TransportError
 from conformance.transport.server import CoapReply, CoapRequest, CoapServer
 from conformance.verdict import Fail, Inconclusive
 
-from .checks import expect_refusal
+from .checks import SecureIut, expect_refusal
 
 REGISTRATION_ID = "reg-sec-1"
 
@@ -28,8 +29,21 @@ class Received:
     message: ValidMessage | None
 
 
-class DtlsUpperStub:
-    """A minimal upper EMA over DTLS-PSK (identity ``link.identity`` = its vtnID)."""
+async def serve_link(handler, link: LinkSecurity, address: tuple[str, int]) -> CoapServer:
+    """A ``CoapServer`` for ``handler`` at ``address`` secured as ``link`` says: DTLS-PSK (``address`` is the
+    ``coaps`` port) or OSCORE (the peer's side of the link's context)."""
+    if link.oscore:
+        return await CoapServer.start(handler, bind=address, oscore_credentials=link.server_credentials())
+    return await CoapServer.start(handler, bind=address, psk_table=link.table)
+
+
+def scheme_of(link: LinkSecurity) -> str:
+    """The URI scheme of the link's profile (Table 8-1)."""
+    return "coaps" if link.dtls else "coap"
+
+
+class SecureUpperStub:
+    """A minimal upper EMA over DTLS-PSK or OSCORE (identity ``link.identity`` = its vtnID)."""
 
     def __init__(self, link: LinkSecurity, poll_freq_s: float) -> None:
         self.link = link
@@ -39,8 +53,8 @@ class DtlsUpperStub:
         self._server: CoapServer | None = None
         self._ids = itertools.count(1)
 
-    async def start(self, address: tuple[str, int]) -> DtlsUpperStub:
-        self._server = await CoapServer.start(self._handle, bind=address, psk_table=self.link.table)
+    async def start(self, address: tuple[str, int]) -> SecureUpperStub:
+        self._server = await serve_link(self._handle, self.link, address)
         return self
 
     @property
@@ -64,7 +78,7 @@ class DtlsUpperStub:
                     await self._arrived.wait_for(found)
             except TimeoutError:
                 raise Inconclusive(
-                    f"the IUT sent no {name} to the DTLS-PSK upper EMA within {timeout:g} s"
+                    f"the IUT sent no {name} to the {self.link.profile} upper EMA within {timeout:g} s"
                 ) from None
         return found()
 
@@ -96,11 +110,19 @@ class DtlsUpperStub:
 
 
 def check_client_identity(received: Received, link: LinkSecurity) -> None:
-    """EMAP-8-04 (and EMAP-8-02: one profile per link): the lower IUT's request came over DTLS-PSK with its
-    venID as PSK identity."""
+    """EMAP-8-02 (one profile per link): the lower IUT's request came protected as its link says; EMAP-8-04:
+    over DTLS-PSK with its venID as PSK identity; under OSCORE (the context is bound to the IUT's venID,
+    Table 8-1) with that venID in the message."""
     if received.identity is None:
-        raise Fail("EMAP-8-02: the lower IUT sent an unprotected request on its DTLS-PSK link")
-    expected = link.iut_identity or (received.message.body.get("venID") if received.message else None)
+        raise Fail(f"EMAP-8-02: the lower IUT sent an unprotected request on its {link.profile} link")
+    ven_id = received.message.body.get("venID") if received.message else None
+    if link.oscore:
+        if link.iut_identity and ven_id not in (None, link.iut_identity):
+            raise Fail(
+                f"EMAP-8-02: venID {ven_id!r} under the OSCORE context bound to {link.iut_identity!r}"
+            )
+        return
+    expected = link.iut_identity or ven_id
     if received.identity != expected:
         raise Fail(f"EMAP-8-04: PSK identity {received.identity!r}, expected the venID {expected!r}")
 
@@ -113,49 +135,56 @@ def check_announces_coaps(create: Received) -> str:
     return address
 
 
-async def check_foreign_identity(base_uri: str, link: LinkSecurity, timeout: float) -> None:
-    """EMAP-8-07: a push-mode lower IUT answers 4.03 (no EMAP message) a request from an identity other than
-    its upper EMA's vtnID, and an emapDistributeEvent whose vtnID differs from the authenticated identity."""
-    if not link.iut_identity:
-        raise Inconclusive(
-            "pixit.credentials.iut_identity not given: no second identity the IUT would accept"
-        )
-    event = build.distribute_event("sec-de-1", link.identity, [])
+def announced_address(create: Received, link: LinkSecurity) -> str:
+    """The push-mode lower IUT's emapTransportAddress, which must carry the link's scheme (EMAP-8-02)."""
+    if link.dtls:
+        return check_announces_coaps(create)
+    address = create.message.body.get("emapTransportAddress") or ""
+    if not address.startswith(f"{scheme_of(link)}://"):
+        raise Inconclusive(f"emapTransportAddress {address!r} is not a {scheme_of(link)} URI ({link.profile})")
+    return address
+
+
+def distribute_event(lower: SecureIut) -> dict:
+    """An ``emapDistributeEvent`` without events from the link's upper EMA: harmless to push to a lower IUT."""
+    return build.distribute_event(lower.request_id("de"), lower.link.identity, [])
+
+
+async def check_foreign_identity(lower: SecureIut) -> None:
+    """EMAP-8-07: a push-mode lower IUT answers 4.03 (no EMAP message) an emapDistributeEvent whose vtnID
+    differs from the authenticated identity, and a request from an identity other than its upper EMA's vtnID
+    (DTLS-PSK: the IUT's own venID ``iut_identity`` with the link's key; OSCORE: ``other_identity``, whose
+    context the IUT holds too; without such an identity that half is not checked)."""
+    forged = build.distribute_event(lower.request_id("de"), f"{lower.link.identity}-forged", [])
     await _refused(
-        base_uri,
-        link,
-        link.iut_identity,
-        event,
-        timeout,
-        f"emapDistributeEvent from identity {link.iut_identity!r} (not the vtnID)",
-    )
-    forged = build.distribute_event("sec-de-2", f"{link.identity}-forged", [])
-    await _refused(
-        base_uri,
-        link,
-        link.identity,
+        lower,
+        lower.link.identity,
         forged,
-        timeout,
-        f"emapDistributeEvent with vtnID {link.identity + '-forged'!r} from identity {link.identity!r}",
+        f"emapDistributeEvent with vtnID {lower.link.identity + '-forged'!r} from identity "
+        f"{lower.link.identity!r}",
     )
+    foreign = lower.link.other_identity if lower.link.oscore else lower.link.iut_identity
+    if foreign:
+        await _refused(
+            lower, foreign, distribute_event(lower), f"emapDistributeEvent from identity {foreign!r} (not the vtnID)"
+        )
+    elif lower.link.dtls:
+        raise Inconclusive("pixit.credentials.iut_identity not given: no second identity the IUT would accept")
 
 
-async def _refused(
-    base_uri: str, link: LinkSecurity, identity: str, envelope: dict, timeout: float, what: str
-) -> None:
-    client = await CoapClient.create(credentials=link.client_credentials(base_uri, identity))
+async def _refused(lower: SecureIut, identity: str, envelope: dict, what: str) -> None:
     try:
-        response = await client.request(f"{base_uri}/EiEvent", payload=envelope, timeout=timeout)
+        response = await lower.post("EiEvent", envelope, identity=identity)
     except TransportError as exc:
-        raise Inconclusive(f"{what}: no DTLS exchange ({exc}); the binding expects a 4.03 answer") from None
-    finally:
-        await client.close()
+        raise Inconclusive(
+            f"{what}: no {lower.link.profile} exchange ({exc}); the binding expects a 4.03 answer"
+        ) from None
     expect_refusal(response, "4.03", "EMAP-8-07", what)
 
 
 class PushTarget:
-    """A push-mode lower EMA's endpoint over DTLS-PSK that records what the upper IUT sends (answering empty
-    2.04), for EMAP-8-05."""
+    """A push-mode lower EMA's endpoint over DTLS-PSK or OSCORE that records what the upper IUT sends
+    (answering empty 2.04), for EMAP-8-05 and EMAP-8-02."""
 
     def __init__(self, link: LinkSecurity) -> None:
         self.link = link
@@ -164,13 +193,13 @@ class PushTarget:
         self._server: CoapServer | None = None
 
     async def start(self, address: tuple[str, int]) -> PushTarget:
-        self._server = await CoapServer.start(self._handle, bind=address, psk_table=self.link.table)
+        self._server = await serve_link(self._handle, self.link, address)
         return self
 
     @property
     def base_uri(self) -> str:
         host, port = self._server.address
-        return f"coaps://{host}:{port}/emapl"
+        return f"{scheme_of(self.link)}://{host}:{port}/emapl"
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -183,7 +212,7 @@ class PushTarget:
                 await self._arrived.wait()
         except TimeoutError:
             raise Inconclusive(
-                f"the IUT pushed nothing to the coaps transport address within {timeout:g} s"
+                f"the IUT pushed nothing to the {scheme_of(self.link)} transport address within {timeout:g} s"
             ) from None
         return self.received[0]
 

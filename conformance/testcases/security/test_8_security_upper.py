@@ -14,6 +14,7 @@ from .checks import (
     check_push_identity,
     check_unprotected_refused,
 )
+from .conftest import require_profile
 
 UPPER_ROLES = 'role in ("upper", "intermediate")'
 UPPER_DTLS = f'"dtls-psk" in security and {UPPER_ROLES}'
@@ -38,8 +39,7 @@ async def test_identity_mismatch_forbidden(secure_upper):
 @emap_test("TC-S-8-03", requirements=["EMAP-8-08"], applies=UPPER_DTLS)
 async def test_plain_datagram_on_coaps_port_dropped(secure_upper, timing):
     """A plain CoAP request sent to the coaps port gets no CoAP answer."""
-    if not secure_upper.link.dtls:
-        raise Inconclusive("the link under test is not DTLS-PSK")
+    require_profile(secure_upper.link, "dtls-psk")
     await check_plain_datagram_dropped(secure_upper, timing.t_prompt_s + timing.tolerance_s)
 
 
@@ -53,17 +53,14 @@ async def test_unprotected_request_unauthorized(secure_upper):
 @emap_test("TC-S-8-09", requirements=["EMAP-8-09"], applies=UPPER_OSCORE)
 async def test_oscore_replay_rejected(secure_upper, timing):
     """An OSCORE-protected request replayed with its sequence number is answered 4.01 and not executed."""
-    if not secure_upper.link.oscore:
-        raise Inconclusive("the link under test is not OSCORE")
+    require_profile(secure_upper.link, "oscore")
     await check_oscore_replay(secure_upper, timing.t_prompt_s + timing.tolerance_s)
 
 
-@emap_test("TC-S-8-10", requirements=["EMAP-8-05", "EMAP-8-02"], applies=UPPER_DTLS)
+@emap_test("TC-S-8-10", requirements=["EMAP-8-05", "EMAP-8-02"], applies=UPPER_SECURED)
 async def test_push_as_vtn_id(secure_upper, stimulus, timing):
     """Registered in push mode with a coaps transport address, the upper IUT pushes over DTLS-PSK presenting
-    its vtnID as PSK identity."""
-    if not secure_upper.link.dtls:
-        raise Inconclusive("the link under test is not DTLS-PSK")
+    its vtnID as PSK identity (OSCORE: with a coap address, protected with the link's context)."""
 
     async def create_event(ven_id: str) -> None:
         outcome = await stimulus.stimulate("create-event", {"role": "upper", "venID": ven_id})
