@@ -30,20 +30,27 @@ LIVE_SLOTS: dict[str, dict[tuple[str, ...], str]] = {
     "emapCreatedEvent": {("eiCreatedEvent", "venID"): "venID"},
 }
 DEFAULT_SLOTS = {("venID",): "venID"}
+#: Live slots of the messages an upper EMA sends to a lower-EMA IUT, where they differ from LIVE_SLOTS.
+LOWER_LIVE_SLOTS: dict[str, dict[tuple[str, ...], str]] = {
+    "emapDistributeEvent": {("vtnID",): "vtnID"},
+}
 
 
 def live(key: str) -> str:
     return LIVE + key
 
 
-def slots_of(name: str) -> dict[tuple[str, ...], str]:
+def slots_of(name: str, side: str = "U") -> dict[tuple[str, ...], str]:
+    """Live slots of message ``name`` sent to an IUT on ``side`` ("U": upper-EMA IUT, "L": lower-EMA IUT)."""
+    if side == "L" and name in LOWER_LIVE_SLOTS:
+        return LOWER_LIVE_SLOTS[name]
     return LIVE_SLOTS.get(name, DEFAULT_SLOTS)
 
 
-def bind_live(envelope: dict) -> dict:
+def bind_live(envelope: dict, side: str = "U") -> dict:
     """``envelope`` with every present live slot (and every required venID) set to its placeholder."""
     (name, body), = envelope.items()
-    for path, key in slots_of(name).items():
+    for path, key in slots_of(name, side).items():
         holder = body
         for step in path[:-1]:
             holder = holder.get(step) if isinstance(holder, dict) else None
@@ -73,7 +80,7 @@ class FuzzCase:
     """One case; ``to_dict``/``from_dict`` give the replay file form."""
 
     kind: str  # valid | mutated | state | coap
-    resource: str
+    resource: str  # for a poll reply to a lower-EMA IUT: "EmapPoll"
     envelope: dict | None = None
     mutation: dict | None = None
     rule: str | None = None

@@ -1,30 +1,31 @@
-"""CoAP-level fuzz cases: a known-good ``emapQueryRegistration`` datagram with one change, and what an upper EMA
-must answer to it (Table 7.1-3; RFC 7252 sections 3, 4.3 and 5.4.1; RFC 7959).
+"""CoAP-level fuzz cases: a known-good request datagram with one change, and what the IUT must answer to it
+(Table 7.1-3; RFC 7252 sections 3, 4.3 and 5.4.1; RFC 7959). The known-good request is the target's (an upper EMA
+gets ``emapQueryRegistration`` at ``EiRegisterParty``, a lower EMA ``emapDistributeEvent`` at ``EiEvent``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from conformance.messages import encode
 from conformance.transport import codec
 
-from . import oracle
 from .oracle import Expectation
 
 EXPERIMENTAL_OPTIONS = 65000  # RFC 7252 section 12.2: 65000-65535 are for experimental use
 
 
-def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid: int, token: bytes,
-                  max_payload: int, registered: bool) -> tuple[bytes, Expectation]:
-    """The datagram of a CoAP-level case built on a known-good query, and what the IUT must answer."""
+def coap_datagram(spec: dict, envelope: dict, resource: str, base_path: tuple[str, ...], *, good: Expectation,
+                  expect_payload: Callable[[bytes], Expectation], mid: int, token: bytes,
+                  max_payload: int) -> tuple[bytes, Expectation]:
+    """The datagram of a CoAP-level case built on the known-good ``envelope`` for ``resource`` (answered per
+    ``good``), and what the IUT must answer; ``expect_payload`` gives the expectation of changed payload bytes."""
     kind = spec["mutation"]
     value = spec.get("value")
     payload = encode(envelope)
-    path = list(base_path) + ["EiRegisterParty"]
+    path = list(base_path) + [resource]
     method, ctype, extra, mtype = "POST", 50, [], codec.CON
     raw = {}
-    request_id = envelope["emapQueryRegistration"]["requestID"]
-    good = oracle.application("emapQueryRegistration", "EiRegisterParty", request_id=request_id,
-                              live_ven=True, registered=registered)
     expect = Expectation("app", "EMAP-7.1.4-05", good.names, good.codes, good.echo, token=token)
     if kind == "method":
         method, expect = value, _code("EMAP-7.1.4-01", "4.05")
@@ -74,10 +75,7 @@ def coap_datagram(spec: dict, envelope: dict, base_path: tuple[str, ...], *, mid
         at = min(spec["at"], len(payload))
         change = bytes.fromhex(value)
         payload = payload[:at] + change + payload[at + len(change):]
-        message, _ = oracle.classify(payload)
-        expect = oracle.invalid_payload() if message is None else oracle.application(
-            message.name, "EiRegisterParty", request_id=message.request_id, live_ven=False,
-            registered=registered)
+        expect = expect_payload(payload)
     elif kind == "block1-single":
         szx = max(value, (len(payload) - 1).bit_length() - 4, 0)
         if len(payload) > 1024:

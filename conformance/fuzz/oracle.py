@@ -1,4 +1,4 @@
-"""What an upper-EMA IUT must answer to a fuzz case, and the judgement of its answer.
+"""What an IUT must answer to a fuzz case, and the judgement of its answer.
 
 An ``Expectation`` is derived from the exact bytes sent and the live state, never from the IUT's answer:
 - a valid message (``validate()`` accepts it) at a resource that accepts it: 2.04, Content-Format 50, a valid
@@ -11,11 +11,18 @@ An ``Expectation`` is derived from the exact bytes sent and the live state, neve
 - a state rule broken: the response message with that rule's code (Table 6.1-4);
 - CoAP-level changes: the code of Table 7.1-3, or silence/RST for datagrams that are not valid CoAP
   (EMAP-7.1.5-13).
+
+A lower-EMA IUT (``lower_application``) answers its registered upper EMA never with 463 (EMAP-6.2.1-03), and with
+the code the binding fixes where the live IDs decide it: ``emapRequestReregistration`` 200/452 (EMAP-6.2.5-02),
+``emapCancelPartyRegistration`` 200/452 (EMAP-6.2.4-03/-04), ``emapDistributeEvent`` 200 in ``emapCreatedEvent``
+or ``emapResponse``, or 452 in ``emapCreatedEvent`` for a foreign ``vtnID`` (EMAP-6.3.2-06/-07). In pull mode the
+answer is the step two; a poll reply that is not a valid message of Table 6.6-1, or an R0 ``emapResponse``, gets
+none ("discard", EMAP-6.6-11).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conformance.messages import MESSAGES, POLL_REPLIES, RESOURCES, RESPONSES_OF, MessageError, validate
 
@@ -33,6 +40,8 @@ class Answer:
     size1: int | None = None
     reset: bool = False
     token: bytes | None = None
+    #: The transport's response, whose payload it validates once and caches (``message``, ``message_error``).
+    response: object = field(default=None, compare=False, repr=False)
 
     @property
     def silent(self) -> bool:
@@ -50,7 +59,8 @@ class Answer:
 
 @dataclass(frozen=True)
 class Expectation:
-    """``kind``: "app" (2.04 + EMAP message), "coap" (a CoAP code), "silence" (nothing or RST), "rst"."""
+    """``kind``: "app" (2.04 + EMAP message), "coap" (a CoAP code), "silence" (nothing or RST), "rst",
+    "discard" (no step two to a poll reply)."""
 
     kind: str
     requirement: str
@@ -68,6 +78,8 @@ class Expectation:
             return f"2.04 with {names} responseCode {'/'.join(sorted(self.codes)) or 'any'}"
         if self.kind == "coap":
             return "/".join(sorted(self.codes))
+        if self.kind == "discard":
+            return "no step two (the poll reply is discarded)"
         return "RST" if self.kind == "rst" else "no answer or RST"
 
 
@@ -88,6 +100,34 @@ def application(name: str, resource: str, *, request_id: str | None, live_ven: b
         return Expectation("app", "EMAP-6.1-01", frozenset(RESPONSES_OF[name]), frozenset(codes), request_id)
     return Expectation("app", "EMAP-6.1-06", frozenset({"emapResponse"}), frozenset(codes), request_id,
                        empty_ok=name == "emapResponse")
+
+
+def lower_application(message, resource: str, ids: dict, *, registered: bool,
+                      poll_reply: bool = False) -> Expectation:
+    """Expectation for a valid ``message`` given to a lower-EMA IUT: POSTed to its ``resource`` (push) or as a poll
+    reply (``poll_reply``); ``ids``: the link's venID, registrationID and the upper EMA's vtnID."""
+    name, body = message.name, message.body
+    if poll_reply and (name not in POLL_REPLIES or name == "emapResponse"):
+        return Expectation("discard", "EMAP-6.6-11")
+    if not poll_reply and name not in RESOURCES[("L", resource)]:
+        return Expectation("app", "EMAP-7.1.3-05", frozenset({"emapResponse"}), frozenset({"459"}))
+    names, echo = frozenset(RESPONSES_OF[name]), message.request_id
+    requirement, codes = "EMAP-6.1-01", APPLICATION_CODES - {"459", "463"}
+    if name == "emapRequestReregistration":
+        requirement, echo = "EMAP-6.2.5-02", ""
+        codes = {"200"} if body["venID"] == ids["venID"] else {"452"}
+    elif name == "emapCancelPartyRegistration":
+        requirement = "EMAP-6.2.4-03"
+        same = body["registrationID"] == ids["registrationID"] and body["venID"] == ids["venID"]
+        codes = {"200"} if same else {"452"}
+    elif name == "emapDistributeEvent":
+        if body["vtnID"] != ids["vtnID"]:
+            requirement, names, codes = "EMAP-6.3.2-06", frozenset({"emapCreatedEvent"}), {"452"}
+        else:
+            requirement, names, codes = "EMAP-6.3.2-07", frozenset({"emapCreatedEvent", "emapResponse"}), {"200"}
+    if not registered:
+        requirement, codes = "EMAP-6.2.1-03", {"463"}
+    return Expectation("app", requirement, names, frozenset(codes), echo)
 
 
 def invalid_payload() -> Expectation:
@@ -127,6 +167,8 @@ def _problem(expect: Expectation, answer: Answer) -> str | None:
         return None if answer.silent or answer.reset else "a datagram that is not valid CoAP must be ignored"
     if expect.kind == "rst":
         return None if answer.reset else "an empty CON must be answered with RST"
+    if expect.kind == "discard":
+        return None if answer.silent else "a discarded poll reply gets no step two"
     if answer.silent:
         return "no answer"
     if answer.reset:
@@ -162,10 +204,20 @@ def _app_problem(expect: Expectation, answer: Answer) -> str | None:
         return None if expect.empty_ok else "empty 2.04 where a response message is due"
     if answer.content_format != JSON_FORMAT:
         return "a response carrying a message has Content-Format 50 (EMAP-7.1.4-04)"
-    try:
-        message = validate(answer.payload, posted=False)
-    except MessageError as exc:
-        return f"the response is not a valid message: {exc}"
+    if answer.response is not None:
+        message, error = answer.response.message, answer.response.message_error
+    else:
+        try:
+            message, error = validate(answer.payload, posted=False), None
+        except MessageError as exc:
+            message, error = None, str(exc)
+    if message is None:
+        return f"the response is not a valid message: {error}"
+    return message_problem(expect, message)
+
+
+def message_problem(expect: Expectation, message) -> str | None:
+    """What is wrong with the valid response ``message`` for ``expect`` (a 2.04 payload or a step two)."""
     if message.name not in expect.names:
         return f"{message.name} is not the procedure's response message"
     if MESSAGES[message.name].kind == "request":  # a poll reply delivering a queued request

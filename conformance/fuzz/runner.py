@@ -73,8 +73,8 @@ def hypothesis_settings(budget: Budget, **overrides) -> settings:
 
 
 async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout: float) -> Finding | None:
-    """Run ``budget.examples`` cases drawn from ``strategy`` against ``target`` (``run(case)`` then the liveness
-    ``probe()`` after every case); the shrunk failing case, or None.
+    """Run ``budget.examples`` cases drawn from ``strategy`` against ``target`` (``check(case)``: the case, then
+    the liveness probe); the shrunk failing case, or None.
 
     With a seconds budget the examples run in chunks of CHUNK (one hypothesis run each, seeded ``seed + chunk
     number``) until the examples or the seconds are spent; without one, in a single run."""
@@ -103,10 +103,9 @@ async def _run_chunk(strategy, target, bridge: Bridge, budget: Budget, stats: Ta
     found: list[Finding] = []
 
     def body(case: FuzzCase) -> None:
-        outcome = bridge(target.run(case))
+        outcome, problem = bridge(target.check(case))  # the case and the liveness probe: one hand-over
         stats.cases[case.label] += 1
         stats.answers[outcome.answer_key] += 1
-        problem = outcome.problem or bridge(target.probe())
         if problem:
             finding = Finding(case, problem, outcome.sent)
             found.append(finding)

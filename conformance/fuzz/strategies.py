@@ -1,16 +1,28 @@
-"""Hypothesis strategies of fuzz cases against an upper-EMA IUT (the resources of Table 7.1-2, side U).
+"""Hypothesis strategies of fuzz cases against an IUT's resources of Table 7.1-2 (side "U": an upper-EMA IUT,
+side "L": a lower-EMA IUT).
 
-- ``message_cases(name)``: valid messages (mostly at the resource that accepts them, sometimes at another:
+- ``message_cases(name, side)``: valid messages (mostly at the resource that accepts them, sometimes at another:
   EMAP-7.1.3-05) and near-valid ones with one JSON-tree or byte-level change (EMAP-7.1.4-06, EMAP-B-02);
-- ``state_cases()``: well-formed messages breaking one state rule with a known answer (Table 6.1-4);
+- ``state_cases(side)``: well-formed messages breaking one state rule with a known answer (Table 6.1-4);
+- ``poll_reply_cases()``: valid, near-valid and state-broken poll replies for a pull-mode lower EMA (Table 6.6-1,
+  EMAP-6.6-11), and valid messages that are no poll reply;
 - ``coap_cases()``: a known-good request with one CoAP-level change (EMAP-7.1.4-01..06, EMAP-7.1.5-10/-13).
 """
 
 from __future__ import annotations
 
+import functools
+
 from hypothesis import strategies as st
 
-from conformance.messages import MESSAGES, RESOURCES, SERVICE_RESOURCE, UPPER_RESOURCES
+from conformance.messages import (
+    LOWER_RESOURCES,
+    MESSAGES,
+    POLL_REPLIES,
+    RESOURCES,
+    SERVICE_RESOURCE,
+    UPPER_RESOURCES,
+)
 
 from .cases import FuzzCase, bind_live, slots_of
 from .mutations import pointers
@@ -29,39 +41,62 @@ BAD_VALUES = st.one_of(
     st.sampled_from([0, -1, 1.0, 1.5, 2 ** 32, -(2 ** 63), True, False, None, [], {}, [None]]),
     JSON_VALUES,
 )
-ACCEPTING = {name: sorted(res for (side, res), names in RESOURCES.items() if side == "U" and name in names)
-             for name in MESSAGES}
 
 
-def home_resource(name: str) -> str:
-    """Where an upper EMA accepts ``name`` (Table 7.1-2); the service resource when it accepts it nowhere."""
-    return ACCEPTING[name][0] if ACCEPTING[name] else SERVICE_RESOURCE[name]
+def _accepting(side: str) -> dict[str, list[str]]:
+    return {name: sorted(res for (at, res), names in RESOURCES.items() if at == side and name in names)
+            for name in MESSAGES}
 
 
-def templates(name: str) -> st.SearchStrategy[dict]:
+ACCEPTING = _accepting("U")
+LOWER_ACCEPTING = _accepting("L")
+#: The messages a lower EMA accepts at its resources (push mode, Table 7.1-2 side L).
+LOWER_MESSAGES = tuple(sorted(name for name, homes in LOWER_ACCEPTING.items() if homes))
+POLL_REPLY = "EmapPoll"  # the resource of a case delivered as a poll reply
+
+
+def accepting(side: str) -> dict[str, list[str]]:
+    return ACCEPTING if side == "U" else LOWER_ACCEPTING
+
+
+def home_resource(name: str, side: str = "U") -> str:
+    """Where the IUT accepts ``name`` (Table 7.1-2); the service resource when it accepts it nowhere."""
+    homes = accepting(side)[name]
+    return homes[0] if homes else SERVICE_RESOURCE[name]
+
+
+@functools.cache
+def templates(name: str, side: str = "U") -> st.SearchStrategy[dict]:
     """Drawn envelopes of ``name`` with the live registration's IDs as placeholders."""
-    return envelope_strategy(name).map(bind_live)
+    return envelope_strategy(name).map(lambda envelope: bind_live(envelope, side))
 
 
-def _resource(name: str) -> st.SearchStrategy[str]:
-    """Mostly a resource that accepts ``name``, one time in five any upper-EMA resource (EMAP-7.1.3-05)."""
-    homes = ACCEPTING[name] or [home_resource(name)]
-    return st.sampled_from([homes[i % len(homes)] for i in range(16)] + list(UPPER_RESOURCES))
+@functools.cache
+def _resource(name: str, side: str) -> st.SearchStrategy[str]:
+    """Mostly a resource that accepts ``name``, one time in five any resource of the IUT (EMAP-7.1.3-05)."""
+    homes = accepting(side)[name] or [home_resource(name, side)]
+    others = UPPER_RESOURCES if side == "U" else LOWER_RESOURCES
+    return st.sampled_from([homes[i % len(homes)] for i in range(16)] + list(others))
+
+
+def _pick(draw, items: list):
+    """One of ``items`` drawn like ``sampled_from`` without building a strategy per draw (cached ``integers``)."""
+    return items[draw(st.integers(0, len(items) - 1))]
 
 
 @st.composite
 def _unknown_member(draw, envelope: dict) -> dict:
     objects = [p for p in pointers(envelope) if p.count("/") == 1] + [
         p for p in pointers(envelope) if p.count("/") > 1]
-    return {"op": "add", "pointer": draw(st.sampled_from(objects)), "name": "zz" + draw(IDS),
+    return {"op": "add", "pointer": _pick(draw, objects), "name": "zz" + draw(IDS),
             "value": draw(JSON_VALUES)}
 
 
 @st.composite
-def valid_case(draw, name: str) -> FuzzCase:
-    envelope = draw(templates(name))
+def valid_case(draw, name: str, side: str = "U", resource: str | None = None) -> FuzzCase:
+    envelope = draw(templates(name, side))
     mutation = draw(st.none() | _unknown_member(envelope))
-    return FuzzCase("valid", draw(_resource(name)), envelope, mutation=mutation)
+    return FuzzCase("valid", resource or draw(_resource(name, side)), envelope, mutation=mutation)
 
 
 @st.composite
@@ -71,7 +106,7 @@ def _tree_mutation(draw, envelope: dict) -> dict:
         return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)) | IDS)}
     if op == "second-envelope":
         return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)))}
-    mutation = {"op": op, "pointer": draw(st.sampled_from(pointers(envelope)))}
+    mutation = {"op": op, "pointer": _pick(draw, pointers(envelope))}
     if op == "replace":
         mutation["value"] = draw(BAD_VALUES)
     return mutation
@@ -88,16 +123,18 @@ _BYTE_MUTATION = st.one_of(
 
 
 @st.composite
-def mutated_case(draw, name: str) -> FuzzCase:
-    envelope = draw(templates(name))
+def mutated_case(draw, name: str, side: str = "U", resource: str | None = None) -> FuzzCase:
+    envelope = draw(templates(name, side))
     mutation = draw(st.one_of(_tree_mutation(envelope), _BYTE_MUTATION))
-    return FuzzCase("mutated", draw(_resource(name)), envelope, mutation=mutation)
+    return FuzzCase("mutated", resource or draw(_resource(name, side)), envelope, mutation=mutation)
 
 
-def message_cases(name: str) -> st.SearchStrategy[FuzzCase]:
-    """Valid and near-valid cases of message ``name`` (two in three valid)."""
-    valid, mutated = valid_case(name), mutated_case(name)
-    return st.sampled_from((valid, valid, mutated)).flatmap(lambda strategy: strategy)
+def message_cases(name: str, side: str = "U", resource: str | None = None,
+                  valid_share: int = 2) -> st.SearchStrategy[FuzzCase]:
+    """Valid and near-valid cases of message ``name`` (``valid_share`` valid ones to one near-valid), at
+    ``resource`` when given."""
+    valid, mutated = valid_case(name, side, resource), mutated_case(name, side, resource)
+    return st.sampled_from((valid,) * valid_share + (mutated,)).flatmap(lambda strategy: strategy)
 
 
 # -- state rules ----------------------------------------------------------------------------------------------
@@ -116,6 +153,20 @@ STATE_RULES: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+#: The same for a lower-EMA IUT: every broken ID is answered 452 (Table 6.1-4 step 4).
+LOWER_STATE_RULES: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "foreign-venID": (tuple(n for n in LOWER_MESSAGES if n != "emapDistributeEvent"), "venID", "452"),
+    # EMAP-6.2.5-02, EMAP-6.2.4-03, Table 6.1-3
+    "foreign-vtnID": (("emapDistributeEvent",), "vtnID", "452"),  # EMAP-6.3.2-06
+    "stale-registrationID": (("emapCancelPartyRegistration",), "registrationID", "452"),  # EMAP-6.2.4-03
+    "unknown-reportRequestID": (("emapCancelReport",), "reportRequestID", "452"),  # EMAP-6.4.5-02
+}
+
+
+def state_rules(side: str) -> dict[str, tuple[tuple[str, ...], str, str]]:
+    return STATE_RULES if side == "U" else LOWER_STATE_RULES
+
+
 def _state_pointer(name: str, member: str) -> str:
     if member == "venID":
         path = next(p for p, key in slots_of(name).items() if key == "venID")
@@ -127,23 +178,37 @@ def _state_pointer(name: str, member: str) -> str:
 
 
 @st.composite
-def state_case(draw) -> FuzzCase:
-    rule = draw(st.sampled_from(sorted(STATE_RULES)))
-    names, member, _ = STATE_RULES[rule]
+def state_case(draw, side: str = "U", resource: str | None = None) -> FuzzCase:
+    rules = state_rules(side)
+    rule = draw(st.sampled_from(sorted(rules)))
+    names, member, _ = rules[rule]
     name = draw(st.sampled_from(names))
-    envelope = draw(templates(name))
+    envelope = draw(templates(name, side))
     bogus = draw(IDS) + "-unknown"
     value = [bogus] if member == "reportRequestID" else bogus
     mutation = {"op": "replace", "pointer": _state_pointer(name, member), "value": value}
-    return FuzzCase("state", draw(st.sampled_from(ACCEPTING[name])), envelope, mutation=mutation, rule=rule)
+    where = resource or _pick(draw, accepting(side)[name])
+    return FuzzCase("state", where, envelope, mutation=mutation, rule=rule)
 
 
-def state_cases() -> st.SearchStrategy[FuzzCase]:
-    return state_case()
+def state_cases(side: str = "U") -> st.SearchStrategy[FuzzCase]:
+    return state_case(side)
 
 
-def expected_state_code(case: FuzzCase) -> str:
-    return STATE_RULES[case.rule][2]
+def expected_state_code(case: FuzzCase, side: str = "U") -> str:
+    return state_rules(side)[case.rule][2]
+
+
+def poll_reply_cases() -> st.SearchStrategy[FuzzCase]:
+    """Poll replies for a pull-mode lower EMA: the requests of Table 6.6-1 valid (three in four) and near-valid,
+    near-valid R0 replies, state-broken requests, and valid messages that are no poll reply (to be discarded,
+    EMAP-6.6-11). A discarded reply costs a poll period (the IUT polls again when its period allows), a valid one
+    only its step two, hence the weights."""
+    replies = [message_cases(name, "L", POLL_REPLY, valid_share=3) for name in POLL_REPLIES[1:]]
+    replies.append(mutated_case("emapResponse", "L", POLL_REPLY))
+    others = sorted(set(MESSAGES) - set(POLL_REPLIES))
+    foreign = st.sampled_from(others).flatmap(lambda name: valid_case(name, "L", POLL_REPLY))
+    return st.one_of(*replies, state_case("L", POLL_REPLY), foreign)
 
 
 # -- CoAP level -----------------------------------------------------------------------------------------------

@@ -64,7 +64,22 @@ def _response_code(payload: bytes) -> str:
         return "undecodable"
 
 
-class UpperTarget:
+class FuzzTarget:
+    """What the runner drives: ``run(case)`` then the liveness ``probe()``, in one call per case."""
+
+    async def run(self, case: FuzzCase) -> Outcome:
+        raise NotImplementedError
+
+    async def probe(self) -> str | None:
+        raise NotImplementedError
+
+    async def check(self, case: FuzzCase) -> tuple[Outcome, str | None]:
+        """Run ``case``, then (when its answer was right) the liveness probe; the outcome and the problem."""
+        outcome = await self.run(case)
+        return outcome, outcome.problem or await self.probe()
+
+
+class UpperTarget(FuzzTarget):
     """Drives an upper-EMA IUT: ``await start()``, ``await run(case)``, ``await probe()``, ``await stop()``."""
 
     def __init__(self, peer: LowerPeer, *, max_payload: int, silence_s: float):
@@ -107,7 +122,7 @@ class UpperTarget:
         request_id = f"live-{next(self._serial)}"
         posted = await self.peer.post("EiRegisterParty", B.query_registration(request_id, self.peer.ven_id),
                                       expect_answer=False)
-        answer = _answer_of(posted.response)
+        answer = answer_of(posted.response)
         expect = oracle.application("emapQueryRegistration", "EiRegisterParty", request_id=request_id,
                                     live_ven=False, registered=False)
         problem = oracle.judge(expect, answer)
@@ -120,7 +135,7 @@ class UpperTarget:
         self.peer.forget()
         registered = await self.peer.register(pull=True)
         if not self.peer.registered:
-            return f"liveness: re-registration was not accepted: {_answer_of(registered.response).describe()}"
+            return f"liveness: re-registration was not accepted: {answer_of(registered.response).describe()}"
         return None
 
     # -- cases -------------------------------------------------------------------------------------------------
@@ -128,11 +143,11 @@ class UpperTarget:
         self.history.append(case)
         if case.kind == "coap":
             return await self._run_coap(case)
-        envelope = _unique(resolve(case.envelope, self.ids), next(self._serial))
+        envelope = unique(resolve(case.envelope, self.ids), next(self._serial))
         payload = payload_of(envelope, case.mutation)
         expect = self._expect(case, payload)
         posted = await self.peer.post(case.resource, payload, expect_answer=False)
-        answer = _answer_of(posted.response)
+        answer = answer_of(posted.response)
         return Outcome(case, payload, expect, answer, oracle.judge(expect, answer))
 
     def _expect(self, case: FuzzCase, payload: bytes) -> Expectation:
@@ -146,6 +161,14 @@ class UpperTarget:
                                expect.echo, empty_ok=False)
         return expect
 
+    def _expect_bytes(self, payload: bytes) -> Expectation:
+        """Expectation of changed query bytes at EiRegisterParty (CoAP body cases)."""
+        message, _ = oracle.classify(payload)
+        if message is None:
+            return oracle.invalid_payload()
+        return oracle.application(message.name, "EiRegisterParty", request_id=message.request_id, live_ven=False,
+                                  registered=self.peer.registered)
+
     def _from_live_ven(self, message) -> bool:
         path = next((p for p, key in slots_of(message.name).items() if key == "venID"), None)
         holder = message.body
@@ -158,15 +181,18 @@ class UpperTarget:
         request_id = f"cq-{serial}"
         envelope = B.query_registration(request_id, self.peer.ven_id)
         mid, token = serial % 65536, serial.to_bytes(4, "big")
-        data, expect = coap_datagram(case.coap, envelope, self._base_path, mid=mid, token=token,
-                                     max_payload=self.max_payload, registered=self.peer.registered)
+        good = oracle.application("emapQueryRegistration", "EiRegisterParty", request_id=request_id,
+                                  live_ven=True, registered=self.peer.registered)
+        data, expect = coap_datagram(case.coap, envelope, "EiRegisterParty", self._base_path, good=good,
+                                     expect_payload=self._expect_bytes, mid=mid, token=token,
+                                     max_payload=self.max_payload)
         wait = self.silence_s if expect.kind in ("silence", "rst") else self.peer.exchange_timeout
         answers = await self._channel.exchange(data, mid=mid, token=token, wait=wait)
-        answer = _raw_answer(answers)
+        answer = raw_answer(answers)
         return Outcome(case, data, expect, answer, oracle.judge(expect, answer))
 
 
-def _unique(envelope: dict, serial: int) -> dict:
+def unique(envelope: dict, serial: int | str) -> dict:
     """Make the requestID of a request message unique (a repeat would be answered from the cache, 7.1.5-07)."""
     if not isinstance(envelope, dict) or len(envelope) != 1:
         return envelope
@@ -177,13 +203,13 @@ def _unique(envelope: dict, serial: int) -> dict:
     return envelope
 
 
-def _answer_of(response) -> Answer:
+def answer_of(response) -> Answer:
     if response is None:
         return Answer(None)
-    return Answer(response.code, response.payload, response.content_format, response.size1)
+    return Answer(response.code, response.payload, response.content_format, response.size1, response=response)
 
 
-def _raw_answer(answers: list[codec.CoapDatagram]) -> Answer:
+def raw_answer(answers: list[codec.CoapDatagram]) -> Answer:
     if not answers:
         return Answer(None)
     last = answers[-1]

@@ -1,4 +1,5 @@
-"""Fixtures of the fuzz test cases: the run's fuzz statistics and a fuzz target per test."""
+"""Fixtures of the fuzz test cases: the run's fuzz statistics, and (for a lower-EMA IUT) the session's reference
+upper EMA and the test's link to it (shared with the lower-IUT test cases)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import pytest
 
 from conformance.fuzz.stats import FuzzStats
+from conformance.testcases.lower_iut.fixtures import link, listening_peer, upper_peer  # noqa: F401
 
 
 @pytest.fixture(scope="session")

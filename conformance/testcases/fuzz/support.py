@@ -1,4 +1,5 @@
-"""Running one fuzz test case against an upper-EMA IUT: fuzz within the budget, or replay a saved case.
+"""Running one fuzz test case against an upper-EMA or a lower-EMA IUT: fuzz within the budget, or replay a saved
+case.
 
 A failure raises ``Fail`` whose reason is the problem (requirement id first) followed by the one-line command that
 replays the saved, shrunk case.
@@ -7,16 +8,20 @@ replays the saved, shrunk case.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from functools import partial
 
 from conformance.fuzz import replay
 from conformance.fuzz.cases import FuzzCase
+from conformance.fuzz.lowertarget import LowerBounds, LowerTarget
 from conformance.fuzz.machine import ProcedureModel, fuzz_sequences
 from conformance.fuzz.runner import Budget, Finding, fuzz
 from conformance.fuzz.target import UpperTarget
 from conformance.peer import LowerPeer
-from conformance.verdict import Fail
+from conformance.verdict import Fail, Inconclusive
 
 UPPER_ROLES = 'role in ("upper", "intermediate")'
+LOWER_PUSH = 'role in ("lower", "intermediate") and mode == "push"'
+LOWER_PULL = 'role in ("lower", "intermediate") and mode == "pull"'
 PROBLEM_LIMIT = 220
 
 
@@ -56,7 +61,32 @@ def report_finding(finding: Finding, *, case_id: str, emap_run, stats, history=(
     return Fail(f"{problem} | replay: {line}")
 
 
-async def replay_cases(target: UpperTarget, saved: dict) -> None:
+@asynccontextmanager
+async def lower_target(link, profile):
+    """A started ``LowerTarget`` on the test's link to the (registered) lower-EMA IUT; stopped at the end."""
+    await link.registered()
+    bounds = LowerBounds(poll=link.poll_period + link.prompt, answer=link.prompt + link.exchange_timeout,
+                         exchange=link.exchange_timeout, silence=link.timing.ack_timeout_s,
+                         hold=link.timing.ack_timeout_s)
+    target = LowerTarget(link.peer, reregister=partial(_register_again, link), bounds=bounds,
+                         max_payload=int(profile.pics.get("max_payload", 65536)))
+    try:
+        await target.start()
+        yield target
+    finally:
+        await target.stop()
+
+
+async def _register_again(link) -> None:
+    """After a case ended the registration: the create-registration stimulus, then the IUT's post-registration
+    exchanges (Inconclusive when the IUT does not register)."""
+    await link.act("create-registration", {})
+    if not await link.peer.wait_for(lambda: link.peer.registered, link.prompt + link.exchange_timeout):
+        raise Inconclusive("the IUT did not register again on the create-registration stimulus")
+    await link.settled()
+
+
+async def replay_cases(target, saved: dict) -> None:
     """Re-run the saved cases in order (each followed by the liveness probe); Fail at the first wrong answer."""
     for data in saved.get("cases", []):
         outcome = await target.run(FuzzCase.from_dict(data))
@@ -67,13 +97,25 @@ async def replay_cases(target: UpperTarget, saved: dict) -> None:
 
 async def fuzz_upper(strategy, *, emap_case, emap_run, fuzz_budget, fuzz_stats, iut, trace, timing, profile):
     """The body of a message/state/CoAP fuzz test against an upper-EMA IUT."""
+    await _fuzz_target(upper_target(iut, trace, timing, profile), strategy, emap_case=emap_case, emap_run=emap_run,
+                       fuzz_budget=fuzz_budget, fuzz_stats=fuzz_stats, trace=trace, timeout=step_timeout(timing))
+
+
+async def fuzz_lower(strategy, *, emap_case, emap_run, fuzz_budget, fuzz_stats, link, profile):
+    """The body of a message/state/poll-reply/CoAP fuzz test against a lower-EMA IUT."""
+    timeout = step_timeout(link.timing) + 2 * link.answer_timeout  # a case may end in a re-registration
+    await _fuzz_target(lower_target(link, profile), strategy, emap_case=emap_case, emap_run=emap_run,
+                       fuzz_budget=fuzz_budget, fuzz_stats=fuzz_stats, trace=link.trace, timeout=timeout)
+
+
+async def _fuzz_target(started, strategy, *, emap_case, emap_run, fuzz_budget, fuzz_stats, trace, timeout):
     saved = replay.requested(emap_case.id)
-    async with upper_target(iut, trace, timing, profile) as target:
+    async with started as target:
         if saved is not None:
             await replay_cases(target, saved)
             return
         stats = fuzz_stats.target(emap_case.id)
-        finding = await fuzz(strategy, target, budget_of(fuzz_budget), stats, timeout=step_timeout(timing))
+        finding = await fuzz(strategy, target, budget_of(fuzz_budget), stats, timeout=timeout)
         trace.note(f"fuzz: {stats.examples} cases, answers {dict(stats.answers)}")
         history = list(target.history)[:-1]
     if finding is not None:
