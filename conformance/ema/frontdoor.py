@@ -29,6 +29,7 @@ import aiocoap.error
 import aiocoap.interfaces
 from aiocoap import Code, Message
 from aiocoap.blockwise import Block1Spool, Block2Cache
+from aiocoap.pipe import error_to_message, run_driving_pipe
 
 from conformance.ema.config import EmaConfig, Endpoint
 from conformance.ema.role import Role
@@ -75,7 +76,7 @@ def emap_reply(envelope: dict | None) -> Message:
     return Message(code=Code.CHANGED, payload=encode(envelope), content_format=JSON)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cached:
     envelope: dict
     reply: dict | None
@@ -92,21 +93,29 @@ class RepeatCache:
 
     Bounded per peer, so that one busy lower EMA cannot push out another's answers: at most ``per_peer`` answers
     for each of at most ``peers`` peers, each kept EXCHANGE_LIFETIME; when full, the peer's oldest answer (or the
-    peer heard from least recently) goes first, and a later repeat of it is processed again.
+    peer heard from least recently) goes first, and a later repeat of it is processed again. Answers past their
+    lifetime are dropped at the latest ``SWEEP_S`` later (`sweep`), also for peers that send nothing more.
     """
+
+    SWEEP_S = 1.0
 
     def __init__(self, per_peer: int, peers: int, lifetime: float) -> None:
         self.per_peer = per_peer
         self.peers = peers
         self.lifetime = lifetime
         self._buckets: OrderedDict[object, OrderedDict[tuple, _Cached]] = OrderedDict()
+        self._next_sweep = 0.0
+
+    def __len__(self) -> int:
+        """The number of answers held."""
+        return sum(len(bucket) for bucket in self._buckets.values())
 
     def lookup(self, peer: object, key: tuple, envelope: dict) -> tuple[bool, dict | None]:
         """``(True, reply)`` when an identical message with this key was answered within the lifetime."""
         bucket = self._buckets.get(peer)
         if bucket is None:
             return False, None
-        _expire(bucket)
+        _expire(bucket, time.monotonic())
         entry = bucket.get(key)
         if entry is not None and entry.envelope == envelope:
             return True, entry.reply
@@ -117,22 +126,59 @@ class RepeatCache:
         if bucket is None:
             bucket = OrderedDict()
         self._buckets[peer] = bucket  # most recently heard from last
-        _expire(bucket)
+        now = time.monotonic()
+        _expire(bucket, now)
         bucket.pop(key, None)
-        bucket[key] = _Cached(envelope, reply, time.monotonic() + self.lifetime)
+        bucket[key] = _Cached(envelope, reply, now + self.lifetime)
         while len(bucket) > self.per_peer:
             bucket.popitem(last=False)
         while len(self._buckets) > self.peers:
             self._buckets.popitem(last=False)
 
+    def sweep(self) -> None:
+        """`expire` now if the last sweep is ``SWEEP_S`` old (called for every request)."""
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + self.SWEEP_S
+            self.expire(now)
 
-def _expire(bucket: OrderedDict) -> None:
-    now = time.monotonic()
+    def expire(self, now: float) -> None:
+        """Drop the answers whose lifetime ended by ``now`` (a ``time.monotonic()`` value), and empty peers."""
+        for peer, bucket in list(self._buckets.items()):
+            _expire(bucket, now)
+            if not bucket:
+                del self._buckets[peer]
+
+
+def _expire(bucket: OrderedDict, now: float) -> None:
+    """Drop a peer's answers whose lifetime ended by ``now`` (the oldest come first)."""
     while bucket:
         key, entry = next(iter(bucket.items()))
         if entry.expires > now:
             break
         del bucket[key]
+
+
+class RemoteNames:
+    """The ``host:port`` text of request remotes, kept per socket address (aiocoap parses the address anew for
+    every request); at most ``size`` addresses, then it starts afresh. Remotes without a socket address are
+    asked every time."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._names: dict[tuple, str] = {}
+
+    def __call__(self, remote) -> str:
+        sockaddr = getattr(remote, "sockaddr", None)
+        if sockaddr is None:
+            return remote.hostinfo
+        key = (type(remote), sockaddr)
+        name = self._names.get(key)
+        if name is None:
+            if len(self._names) >= self.size:
+                self._names.clear()
+            name = self._names[key] = remote.hostinfo
+        return name
 
 
 class _Route:
@@ -155,7 +201,9 @@ class FrontDoor(aiocoap.interfaces.Resource):
         self.config = config
         self.guard = guard or SecurityGuard(config)
         self.routes = [_Route(base, role) for base, role in routes.items()]
-        self.cache = RepeatCache(config.cache_per_peer, config.registrations_limit + CACHE_SPARE_PEERS, config.exchange_lifetime)
+        peers = config.registrations_limit + CACHE_SPARE_PEERS
+        self.cache = RepeatCache(config.cache_per_peer, peers, config.exchange_lifetime)
+        self.remote_names = RemoteNames(peers)
         self._spool = Block1Spool()
         self._blocks2 = Block2Cache()
 
@@ -255,7 +303,8 @@ class FrontDoor(aiocoap.interfaces.Resource):
             return await self._process_locked(route, resource, request)
 
     async def _process_locked(self, route: _Route, resource: str, request: Message) -> Message:
-        remote = request.remote.hostinfo
+        self.cache.sweep()
+        remote = self.remote_names(request.remote)
         where = _path_text(route.base + (resource,))
         message, error = _parse(request)
         identity = authenticated_identity(request.remote)
@@ -281,13 +330,11 @@ class FrontDoor(aiocoap.interfaces.Resource):
         reply = await self._dispatch(route, resource, message, remote)
         if key is not None:
             self.cache.store(peer, key, message.envelope, reply)
-        log.info(
-            "POST %s from %s: %s -> 2.04 %s",
-            where,
-            remote,
-            message.name,
-            next(iter(reply)) if reply else "(empty)",
-        )
+        if log.isEnabledFor(logging.INFO):
+            answer = next(iter(reply)) if reply else "(empty)"
+            quiet = message.name == "emapPoll" and reply is not None and _is_empty_poll_reply(reply)
+            log.log(logging.DEBUG if quiet else logging.INFO, "POST %s from %s: %s -> 2.04 %s",
+                    where, remote, message.name, answer)
         return emap_reply(reply)
 
     async def _dispatch(
@@ -301,6 +348,12 @@ class FrontDoor(aiocoap.interfaces.Resource):
                 description=f"{message.name} is not accepted at {resource}",
             )
         return await route.role.handle(resource, message, remote)
+
+
+def _is_empty_poll_reply(reply: dict) -> bool:
+    """R0: an `emapResponse` 200 answering a poll of a lower EMA with nothing queued (logged at DEBUG only)."""
+    response = reply.get("emapResponse")
+    return response is not None and response["eiResponse"]["responseCode"] == "200"
 
 
 def _parse(request: Message) -> tuple[ValidMessage | None, MessageError | None]:
@@ -331,21 +384,40 @@ async def serve_site(
     (EMAP-8-09)."""
     if endpoint.secured:
         ctx, port = await create_dtls_server_context(site, (endpoint.host, endpoint.port), psk_table)
-        drop_malformed(ctx)
-        return ctx, port
-    if oscore_credentials:
-        site = protected_site(site, oscore_credentials)
-    port = endpoint.port or unshared_port(endpoint.host)  # port 0 could be shared (SO_REUSEPORT)
-    ctx = await aiocoap.Context.create_server_context(site, bind=(endpoint.host, port), transports=["udp6"])
+    else:
+        if oscore_credentials:
+            site = protected_site(site, oscore_credentials)
+        port = endpoint.port or unshared_port(endpoint.host)  # port 0 could be shared (SO_REUSEPORT)
+        ctx = await aiocoap.Context.create_server_context(site, bind=(endpoint.host, port), transports=["udp6"])
+        port = bound_port(ctx)
     drop_malformed(ctx)
-    return ctx, bound_port(ctx)
+    render_with_plain_task_names(ctx)
+    return ctx, port
+
+
+def render_with_plain_task_names(ctx: aiocoap.Context) -> None:
+    """aiocoap names the task that renders each request after the request's repr, which formats its remote
+    address and options anew (about a tenth of the CPU of a poll); render as aiocoap does (same pipe and error
+    handling), under a fixed task name."""
+
+    def render_to_pipe(pipe) -> None:
+        run_driving_pipe(error_to_message(pipe, ctx.log), ctx._render_to_pipe(pipe), name="render a request")
+
+    ctx.render_to_pipe = render_to_pipe
+
+
+def message_managers(ctx: aiocoap.Context) -> list:
+    """aiocoap's message layer of each transport of ``ctx`` (duplicate detection and retransmission, RFC 7252
+    section 4); its ``message_interface`` is the transport."""
+    managers = (getattr(i, "token_interface", None) for i in ctx.request_interfaces)
+    return [m for m in managers if m is not None]
 
 
 def drop_malformed(ctx: aiocoap.Context) -> None:
     """EMAP-7.1.5-13: ignore every datagram that RFC 7252 section 3 calls a message format error (aiocoap
     accepts some of them, e.g. a payload marker followed by no payload), checked with the strict codec."""
-    for interface in ctx.request_interfaces:
-        messages = getattr(getattr(interface, "token_interface", None), "message_interface", None)
+    for manager in message_managers(ctx):
+        messages = getattr(manager, "message_interface", None)
         receive = getattr(messages, "datagram_msg_received", None)
         if receive is None:
             continue

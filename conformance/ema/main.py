@@ -244,6 +244,8 @@ class RunningEma:
     def __init__(self, config: EmaConfig) -> None:
         self.config = config
         self.agent = None
+        self.front_door = None  # the FrontDoor site once started (None for a lower EMA in pull mode)
+        self.front_context = None  # its aiocoap context
         self._contexts = []
         self.ready: dict = {}
 
@@ -264,10 +266,10 @@ class RunningEma:
         try:
             if routes:
                 endpoint = config.lower_endpoint if config.role == "lower" else config.bind
-                ctx, port = await serve_site(
-                    FrontDoor(routes, config, guard), endpoint, config.psk, guard.oscore_credentials
-                )
+                self.front_door = FrontDoor(routes, config, guard)
+                ctx, port = await serve_site(self.front_door, endpoint, config.psk, guard.oscore_credentials)
                 self._contexts.append(ctx)
+                self.front_context = ctx
                 if config.role != "lower":
                     upper = config.upper_base_uri = config.bind.uri(port)
                 if config.lower_endpoint.path in routes:

@@ -3,19 +3,31 @@
 Order: UTF-8 without BOM; RFC 8259 JSON without duplicate member names (integers stay distinct from `1.0`, `1e2`
 and `-0`; `NaN`/`Infinity` are not JSON); a single envelope naming a Table B-1 message; normalisation of B.6
 rule 2; the message's schema. Every failure is a `MessageError` naming its JSON pointer.
+
+The schema step dominates the cost of a small message, and a peer sends the same bytes again and again (every
+poll of one lower EMA is identical), so its verdict is kept per exact payload (and ``posted``) in a bounded LRU
+(`VERDICT_CACHE_SIZE` payloads of at most `VERDICT_CACHE_MAX_BYTES` bytes). Only the verdict is kept: every call
+still parses the payload and returns a new `ValidMessage`, or raises a new `MessageError` equal to the first.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 
 from jsonschema.exceptions import best_match
 
 from .fields import STRUCTURES, item_type, rows
 from .schema import validator_of
 from .tables import MESSAGES
+
+#: Payloads whose schema verdict is remembered, and the largest payload remembered (bytes or characters).
+VERDICT_CACHE_SIZE = 8192
+VERDICT_CACHE_MAX_BYTES = 1024
 
 KINDS = ("not-utf8", "bom", "not-json", "duplicate-member", "not-envelope", "unknown-message", "schema")
 
@@ -99,18 +111,17 @@ class _Duplicated(dict):
     duplicate: str
 
 
-def _object(pairs):
-    result = dict()
-    duplicate = None
-    for key, value in pairs:
-        if key in result and duplicate is None:
-            duplicate = key
-        result[key] = value
-    if duplicate is None:
+def _object(marked: list, pairs):
+    """A JSON object; one with a repeated member name is a `_Duplicated`, also appended to ``marked``."""
+    result = dict(pairs)
+    if len(result) == len(pairs):
         return result
-    marked = _Duplicated(result)
-    marked.duplicate = duplicate
-    return marked
+    seen = set()
+    duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+    result = _Duplicated(result)
+    result.duplicate = duplicate
+    marked.append(result)
+    return result
 
 
 def _integer(text: str):
@@ -170,21 +181,25 @@ def parse(payload: bytes | str):
             text = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise MessageError("not-utf8", f"not UTF-8 at byte {exc.start}") from None
+        unicode_text = True  # strict UTF-8 decoding admits no surrogate
     else:
         text = payload
         if text.startswith("\ufeff"):
             raise MessageError("bom", "byte-order mark before the JSON text")
+        unicode_text = not _not_unicode(text)
+    marked: list[_Duplicated] = []
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_int=_integer, parse_constant=_constant)
+        value = json.loads(text, object_pairs_hook=partial(_object, marked), parse_int=_integer,
+                           parse_constant=_constant)
     except RecursionError:
         raise MessageError("not-json", "JSON nested too deeply") from None
     except ValueError as exc:
         raise MessageError("not-json", f"not JSON: {str(exc).splitlines()[0]}") from None
-    duplicate = _find(value, _duplicate)
+    duplicate = _find(value, _duplicate) if marked else None
     if duplicate is not None:
         raise MessageError("duplicate-member", f"member {duplicate[-1]!r} occurs twice in one object",
                            pointer=pointer_of(duplicate))
-    surrogate = _find(value, _unpaired_surrogate)
+    surrogate = _find(value, _unpaired_surrogate) if "\\u" in text or not unicode_text else None
     if surrogate is not None:
         raise MessageError("not-json", "a string escapes an unpaired surrogate (not Unicode text)",
                            pointer=pointer_of(surrogate))
@@ -256,9 +271,56 @@ def _describe(error) -> tuple[tuple, str, str]:
     return path, describe() if describe else error.message.splitlines()[0][:200], error.validator
 
 
+class VerdictCache:
+    """Schema verdicts by (exact payload, posted), least recently used dropped beyond ``size``; thread-safe.
+    A verdict is None (the schema holds) or ``(detail, pointer, keyword)`` of the schema error."""
+
+    MISSING = object()
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._verdicts: OrderedDict[tuple, tuple | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._verdicts)
+
+    def get(self, key: tuple):
+        """The verdict, or ``VerdictCache.MISSING``."""
+        with self._lock:
+            verdict = self._verdicts.get(key, self.MISSING)
+            if verdict is not self.MISSING:
+                self._verdicts.move_to_end(key)
+            return verdict
+
+    def put(self, key: tuple, verdict: tuple | None) -> None:
+        with self._lock:
+            self._verdicts[key] = verdict
+            self._verdicts.move_to_end(key)
+            while len(self._verdicts) > self.size:
+                self._verdicts.popitem(last=False)
+
+
+VERDICTS = VerdictCache(VERDICT_CACHE_SIZE)
+
+
+def _schema_verdict(name: str, value: dict, posted: bool) -> tuple | None:
+    error = best_match(validator_of(name, posted).iter_errors(value))
+    if error is None:
+        return None
+    path, detail, keyword = _describe(error)
+    return detail, pointer_of(path), keyword
+
+
 def validate(payload: bytes | str | dict, *, posted: bool = True) -> ValidMessage:
     """Validate one payload as an EMAP message; ``posted``: it is a request payload (B.6 rule 5)."""
-    value = copy.deepcopy(payload) if isinstance(payload, dict) else parse(payload)
+    if isinstance(payload, dict):
+        value, key = copy.deepcopy(payload), None
+    else:
+        if isinstance(payload, bytearray | memoryview):
+            payload = bytes(payload)
+        value = parse(payload)
+        key = (payload, posted) if len(payload) <= VERDICT_CACHE_MAX_BYTES else None
     if not isinstance(value, dict):
         raise MessageError("not-envelope", f"the payload is a JSON {_json_type(value)}, not an object")
     if len(value) != 1:
@@ -267,8 +329,12 @@ def validate(payload: bytes | str | dict, *, posted: bool = True) -> ValidMessag
     if name not in MESSAGES:
         raise MessageError("unknown-message", f"{name!r} is not a message of Table B-1", pointer=pointer_of([name]))
     normalise(body, name)
-    error = best_match(validator_of(name, posted).iter_errors(value))
-    if error is not None:
-        path, detail, keyword = _describe(error)
-        raise MessageError("schema", detail, name=name, pointer=pointer_of(path), keyword=keyword)
+    verdict = VERDICTS.get(key) if key is not None else VerdictCache.MISSING
+    if verdict is VerdictCache.MISSING:
+        verdict = _schema_verdict(name, value, posted)
+        if key is not None:
+            VERDICTS.put(key, verdict)
+    if verdict is not None:
+        detail, pointer, keyword = verdict
+        raise MessageError("schema", detail, name=name, pointer=pointer, keyword=keyword)
     return ValidMessage(name, body)

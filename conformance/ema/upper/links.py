@@ -9,7 +9,7 @@ from datetime import datetime
 from conformance.ema.upper.outbound import OutboundQueue, Outstanding
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Link:
     """One registered lower EMA (Table 6.2-1, U's side)."""
 

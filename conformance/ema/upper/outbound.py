@@ -23,7 +23,7 @@ class QueueFull(Exception):
     """The outbound queue of a lower EMA holds its limit of undelivered requests."""
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Outgoing:
     """One U-initiated request to one lower EMA."""
 
@@ -57,36 +57,46 @@ class Outgoing:
 
 
 class OutboundQueue:
-    """FIFO of requests awaiting delivery to one lower EMA (EMAP-6.6-01), at most ``limit`` entries."""
+    """FIFO of requests awaiting delivery to one lower EMA (EMAP-6.6-01), at most ``limit`` entries; its storage
+    exists only while it holds requests (most lower EMAs' queues are empty most of the time)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._items: deque[Outgoing] = deque()
+        self._items: deque[Outgoing] | None = None
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._items) if self._items else 0
 
     def append(self, item: Outgoing) -> None:
-        if len(self._items) >= self.limit:
+        if self._items is None:
+            self._items = deque()
+        elif len(self._items) >= self.limit:
             raise QueueFull(f"outbound queue full ({self.limit} undelivered requests)")
         self._items.append(item)
 
     def waiting_distribute(self) -> bool:
         """An `emapDistributeEvent` not transmitted yet is in the queue (EMAP-6.3.2-05)."""
-        return any(item.name == DISTRIBUTE and item.envelope is None for item in self._items)
+        return any(item.name == DISTRIBUTE and item.envelope is None for item in self._items or ())
 
     def head(self) -> Outgoing | None:
         return self._items[0] if self._items else None
 
     def pop(self) -> Outgoing:
-        return self._items.popleft()
+        if not self._items:
+            raise IndexError("pop from an empty outbound queue")
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
 
     def remove(self, item: Outgoing) -> None:
-        if item in self._items:
+        if self._items and item in self._items:
             self._items.remove(item)
+            if not self._items:
+                self._items = None
 
     def clear(self) -> None:
-        self._items.clear()
+        self._items = None
 
 
 def _answered_requests(response_name: str, resource: str) -> frozenset[str]:
