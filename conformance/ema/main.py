@@ -15,6 +15,7 @@ import signal
 import sys
 
 from conformance.ema.config import DEFAULT_BIND, DEFAULT_CONTROL, ConfigError, EmaConfig, Endpoint
+from conformance.messages.rules import base_uri_problem
 from conformance.security.credentials import CredentialsError, PskTable
 from conformance.security.oscore import parse_contexts
 
@@ -67,6 +68,11 @@ def parser() -> argparse.ArgumentParser:
         "--lower-bind", help="base URI of the lower role (default: --bind's host and port, path /emapl)"
     )
     p.add_argument("--upper", help="base URI of the upper EMA the lower role registers with")
+    p.add_argument(
+        "--transport-address",
+        help="emapTransportAddress a push-mode lower role announces (default: its --lower-bind base URI); for a "
+        "relay or port forward in front of its resources",
+    )
     p.add_argument(
         "--control",
         default=DEFAULT_CONTROL,
@@ -180,6 +186,7 @@ def config_from_args(argv: list[str]) -> EmaConfig:
         bind=Endpoint.parse(ns.bind, "--bind", need_path=True),
         lower_bind=Endpoint.parse(ns.lower_bind, "--lower-bind", need_path=True) if ns.lower_bind else None,
         upper=ns.upper,
+        transport_address=_transport_address(ns.transport_address),
         control=Endpoint.parse(ns.control, "--control", need_path=False),
         vtn_id=ns.vtn_id,
         ven_id=ns.ven_id,
@@ -211,6 +218,14 @@ def config_from_args(argv: list[str]) -> EmaConfig:
     )
     config.validate()
     return config
+
+
+def _transport_address(uri: str | None) -> str | None:
+    """The --transport-address, when given, must be a base URI (EMAP-7.1.3-06)."""
+    problem = uri is not None and base_uri_problem(uri)
+    if problem:
+        raise ConfigError(f"--transport-address {uri!r}: {problem}")
+    return uri
 
 
 def build_agent(config: EmaConfig):
