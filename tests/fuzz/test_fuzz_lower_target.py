@@ -112,4 +112,7 @@ async def test_fragile_lower_found_and_shrunk(monkeypatch):
     assert finding is not None, f"not found in {stats.examples} cases"
     assert "5.00" in finding.problem
     events = finding.case.envelope["emapDistributeEvent"]["emapEvent"]
-    assert [e["eiEvent"]["eventDescriptor"]["modificationNumber"] for e in events] == [UINT16_LIMIT]  # shrunk
+    numbers = [e["eiEvent"]["eventDescriptor"]["modificationNumber"] for e in events]
+    # shrunk: the crashing value itself, any other event at its minimum (the sample lower EMA keeps the events of
+    # earlier cases, so the shrinker may keep one that is harmless)
+    assert numbers.count(UINT16_LIMIT) == 1 and set(numbers) <= {0, UINT16_LIMIT}, numbers
