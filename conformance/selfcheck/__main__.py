@@ -30,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
     for command in (zoo, flake):
         command.add_argument("--profile", action="append", choices=PROFILES,
                              help="bundled profile(s) to use (repeatable; default: every one the mutants use, "
-                                  "or all four for flake)")
+                                  "or all six for flake)")
         command.add_argument("--out", default="reports/selfcheck", help="output directory")
         command.add_argument("--seed", type=int, default=0)
         command.add_argument("--timeout", type=float, default=DEFAULT_RUN_TIMEOUT_S,

@@ -16,10 +16,10 @@ from pathlib import Path
 from conformance.ema.mutants import Mutant, all_mutants
 from conformance.selfcheck.runs import DEFAULT_RUN_TIMEOUT_S, RunResult, run_profile
 
-#: One mutant per top-level clause (5, 6.1 to 6.6, 7.1, A): the CI subset, run with narrow selections.
+#: One mutant per top-level clause (5, 6.1 to 6.6, 7.1, 8, A): the CI subset, run with narrow selections.
 FAST = ("u-venid-shared", "u-opt-answer-type", "u-reregistration-new-ids", "u-events-unordered",
         "u-update-unknown-accepted", "u-cancel-unknown-opt", "u-push-poll-accepted", "t-method-400",
-        "u-opt-change-without-decision")
+        "s-upper-unprotected-accepted", "u-opt-change-without-decision")
 
 FAIL = "fail"
 

@@ -220,7 +220,7 @@ def _modified_unknown_rejected():
     wrap(EventBook, "_evaluate", make)
 
 
-@mutant("l-foreign-market-opted-in", ["EMAP-6.3.2-11"], ["TC-L-6.3.2-10"], PULL,
+@mutant("l-foreign-market-opted-in", ["EMAP-6.3.2-11"], ["TC-L-6.3.2-10"], PUSH,
         "events of an undeclared market context are opted in")
 def _foreign_market_opted_in():
     from conformance.ema.lower.events import Identity

@@ -12,7 +12,7 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 
-PROFILES = ("upper", "lower-pull", "lower-push", "intermediate")
+PROFILES = ("upper", "lower-pull", "lower-push", "intermediate", "dtls-upper", "dtls-lower-push")
 
 
 class MutantError(LookupError):
@@ -81,7 +81,7 @@ def all_mutants() -> list[Mutant]:
 
 
 def _load() -> None:
-    from conformance.ema.mutants import coap, lower, upper  # noqa: F401 - registration by import
+    from conformance.ema.mutants import coap, intermediate, lower, security, upper  # noqa: F401 - by import
 
 
 def wrap(owner, attr: str, make: Callable) -> None:
