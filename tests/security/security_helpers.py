@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
 
 from conformance.ema.config import EmaConfig, Endpoint
+from conformance.ema.main import RunningEma
+from conformance.ema.security import SecurityGuard
+from conformance.messages import build
 from conformance.security import LinkSecurity, PskTable
+from conformance.testcases.security.lower_checks import check_client_identity
+from conformance.transport.client import CoapClient
 
 # TEST KEYS ONLY: never use these outside tests.
 # Printable, so that libcoap's -k option can take them too.
@@ -34,6 +40,39 @@ def upper_config(**changes) -> EmaConfig:
         setattr(config, name, value)
     config.validate()
     return config
+
+
+@contextlib.asynccontextmanager
+async def running(config: EmaConfig):
+    """The sample EMA of ``config``, started: its ready URIs, then stopped."""
+    ema = RunningEma(config)
+    try:
+        yield await ema.start(), ema
+    finally:
+        await ema.stop()
+
+
+def accept_unprotected(monkeypatch) -> None:
+    """A mutant of the guard: unprotected requests on a secured link pass (EMAP-8-08 broken)."""
+    check = SecurityGuard.check
+    monkeypatch.setattr(SecurityGuard, "check", lambda self, role, message, identity: (
+        (None, message) if identity is None else check(self, role, message, identity)))
+
+
+async def check_intermediate_links(stub, config: EmaConfig) -> None:
+    """EMAP-8-02 for an intermediate EMA: it registers with ``stub`` under that link's profile, and its upper side
+    answers a NoSec registration query of a lower EMA."""
+    client = await CoapClient.create()
+    try:
+        async with running(config) as (ready, _):
+            check_client_identity(await stub.next("emapCreatePartyRegistration", TIMEOUT), stub.link)
+            assert ready["upper"].startswith("coap://")
+            response = await client.request(f"{ready['upper']}/EiRegisterParty", timeout=TIMEOUT,
+                                            payload=build.query_registration("nosec-1", ven_id="ven-low"))
+            assert response.code == "2.04" and response.message.name == "emapCreatedPartyRegistration"
+    finally:
+        await client.close()
+        await stub.stop()
 
 
 def plain_of(coaps_uri: str) -> str:

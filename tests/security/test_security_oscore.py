@@ -7,12 +7,21 @@ import asyncio
 import sys
 
 import pytest
-from security_helpers import KEY_2, OSCORE_KEY, TIMEOUT, needs_oscore, oscore_context
+from security_helpers import (
+    KEY_2,
+    OSCORE_KEY,
+    TIMEOUT,
+    accept_unprotected,
+    needs_oscore,
+    oscore_context,
+    running,
+    upper_config,
+)
 
 from conformance.ema.config import ConfigError, EmaConfig, Endpoint
 from conformance.ema.main import RunningEma, config_from_args
 from conformance.ema.security import SecurityGuard
-from conformance.security import LinkSecurity
+from conformance.security import LinkSecurity, PskTable
 from conformance.testcases.security.checks import (
     SecureIut,
     check_handshake,
@@ -26,28 +35,19 @@ from conformance.verdict import Fail
 pytestmark = [needs_oscore, pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 
 
+def oscore_upper_config(contexts: dict, **changes) -> EmaConfig:
+    """A sample upper EMA serving plain coap whose lower links are OSCORE with ``contexts``."""
+    return upper_config(bind=Endpoint("127.0.0.1", 0, ("emap",)), psk=PskTable(), oscore=contexts, **changes)
+
+
 @pytest.fixture
 async def oscore_upper(tmp_path):
     """A sample upper EMA whose link with ``ven-1`` is OSCORE, and a ``SecureIut`` to it as ``ven-1``."""
     server = oscore_context(tmp_path / "ema-ven-1", "01", "02")
     client = oscore_context(tmp_path / "peer-ven-1", "02", "01")
-    config = EmaConfig(
-        role="upper",
-        bind=Endpoint("127.0.0.1", 0, ("emap",)),
-        oscore={"ven-1": server + "/"},
-        t_prompt=2,
-        poll_freq=2,
-        ack_timeout=0.5,
-        max_retransmit=2,
-    )
-    config.validate()
-    ema = RunningEma(config)
-    ready = await ema.start()
     link = LinkSecurity.parse({"profile": "oscore", "identity": "ven-1", "oscore_context": client})
-    try:
+    async with running(oscore_upper_config({"ven-1": server + "/"})) as (ready, _):
         yield SecureIut(ready["upper"], link, TIMEOUT)
-    finally:
-        await ema.stop()
 
 
 @pytest.fixture
@@ -58,23 +58,8 @@ async def provisioned_upper():
         {"profile": "oscore", "identity": "ven-1", "psk_hex": OSCORE_KEY, "iut_identity": "vtn-sample",
          "other_identity": "ven-2", "other_psk_hex": KEY_2}
     )
-    config = EmaConfig(
-        role="upper",
-        bind=Endpoint("127.0.0.1", 0, ("emap",)),
-        vtn_id="vtn-sample",
-        oscore=link.iut_contexts(),
-        t_prompt=2,
-        poll_freq=2,
-        ack_timeout=0.5,
-        max_retransmit=2,
-    )
-    config.validate()
-    ema = RunningEma(config)
-    ready = await ema.start()
-    try:
+    async with running(oscore_upper_config(link.iut_contexts(), vtn_id="vtn-sample")) as (ready, ema):
         yield SecureIut(ready["upper"], link, TIMEOUT), ema
-    finally:
-        await ema.stop()
 
 
 async def test_provisioned_upper_passes_every_oscore_check(provisioned_upper):
@@ -104,14 +89,7 @@ async def test_sample_upper_passes_oscore_checks(oscore_upper):
 
 
 async def test_mutant_accepting_unprotected_caught(monkeypatch, oscore_upper):
-    check = SecurityGuard.check
-    monkeypatch.setattr(
-        SecurityGuard,
-        "check",
-        lambda self, role, message, identity: (
-            (None, message) if identity is None else check(self, role, message, identity)
-        ),
-    )
+    accept_unprotected(monkeypatch)
     with pytest.raises(Fail, match="EMAP-8-08"):
         await check_unprotected_refused(oscore_upper)
 

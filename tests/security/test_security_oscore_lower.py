@@ -8,7 +8,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from security_helpers import OSCORE_KEY, TIMEOUT, needs_oscore, oscore_lower_config, oscore_stub_link
+from security_helpers import (
+    OSCORE_KEY,
+    TIMEOUT,
+    accept_unprotected,
+    check_intermediate_links,
+    needs_oscore,
+    oscore_lower_config,
+    oscore_stub_link,
+)
 
 from conformance.ema.config import Endpoint
 from conformance.ema.main import RunningEma
@@ -62,14 +70,7 @@ async def test_sample_lower_passes_clause_8_over_oscore(oscore_lower):
 
 async def test_mutant_lower_accepting_unprotected_caught(monkeypatch, oscore_lower):
     _, _, lower = oscore_lower
-    check = SecurityGuard.check
-    monkeypatch.setattr(
-        SecurityGuard,
-        "check",
-        lambda self, role, message, identity: (
-            (None, message) if identity is None else check(self, role, message, identity)
-        ),
-    )
+    accept_unprotected(monkeypatch)
     with pytest.raises(Fail, match="EMAP-8-08"):
         await check_unprotected_refused(lower, "EiEvent", distribute_event(lower))
 
@@ -125,24 +126,8 @@ async def test_intermediate_uses_each_links_own_profile():
     EMAs."""
     stub = await SecureUpperStub(oscore_stub_link(), poll_freq_s=2).start(("127.0.0.1", 0))
     host, port = stub.address
-    config = oscore_lower_config(
-        f"coap://{host}:{port}/emap", role="intermediate", mode="pull", bind=Endpoint("127.0.0.1", 0, ("emap",))
-    )
-    ema = RunningEma(config)
-    client = await CoapClient.create()
-    try:
-        ready = await ema.start()
-        check_client_identity(await stub.next("emapCreatePartyRegistration", TIMEOUT), stub.link)
-        response = await client.request(
-            f"{ready['upper']}/EiRegisterParty",
-            timeout=TIMEOUT,
-            payload=build.query_registration("nosec-1", ven_id="ven-low"),
-        )
-        assert response.code == "2.04" and response.message.name == "emapCreatedPartyRegistration"
-    finally:
-        await client.close()
-        await ema.stop()
-        await stub.stop()
+    await check_intermediate_links(stub, oscore_lower_config(f"coap://{host}:{port}/emap", role="intermediate",
+                                                             mode="pull", bind=Endpoint("127.0.0.1", 0, ("emap",))))
 
 
 def test_provisioned_contexts_are_a_mirrored_pair_outside_the_repository():
