@@ -110,6 +110,7 @@ class CoapClient:
         self._context: aiocoap.Context | None = context
         self._inflight: dict[aiocoap.Context, int] = {}
         self._retired: set[aiocoap.Context] = set()
+        self._remotes: dict[tuple[aiocoap.Context, object], object] = {}
 
     @classmethod
     async def create(cls, params: TransmissionParams | None = None, *, credentials=None) -> CoapClient:
@@ -143,7 +144,8 @@ class CoapClient:
         context = self._context
         self._inflight[context] = self._inflight.get(context, 0) + 1
         try:
-            return await self._send(context, msg, uri, timeout, block_size_exp)
+            return await self._send(context, msg, uri, timeout, block_size_exp,
+                                    remotes=self._remotes if self.credentials is None else None)
         except TransportTimeout:
             self._retire(context)
             raise
@@ -156,6 +158,8 @@ class CoapClient:
         if context is self._context:
             self._context = None
         self._retired.add(context)
+        for key in [k for k in self._remotes if k[0] is context]:
+            del self._remotes[key]
 
     async def _shutdown_idle_retired(self) -> None:
         for context in [c for c in self._retired if not self._inflight.get(c)]:
@@ -165,12 +169,21 @@ class CoapClient:
 
     @staticmethod
     async def _send(context: aiocoap.Context, msg: Message, uri: str, timeout: float,
-                    block_size_exp: int | None) -> CoapResponse:
+                    block_size_exp: int | None, remotes: dict | None = None) -> CoapResponse:
+        """``remotes``: plain-CoAP remotes already resolved in ``context``, by URI authority; aiocoap would
+        resolve the host of every request again (getaddrinfo in a worker thread)."""
         try:
             async with asyncio.timeout(timeout):
                 if block_size_exp is not None:
                     await context.find_remote_and_interface(msg)
                     msg.remote.maximum_block_size_exp = block_size_exp
+                elif remotes is not None:
+                    key = (context, msg.remote)
+                    if key in remotes:
+                        msg.remote = remotes[key]
+                    else:
+                        await context.find_remote_and_interface(msg)
+                        remotes[key] = msg.remote
                 response = await context.request(msg).response
         except TimeoutError:
             raise TransportTimeout(f"no response from {uri} within {timeout:g} s") from None
@@ -186,7 +199,7 @@ class CoapClient:
     async def close(self) -> None:
         """Shut down every context, including retired ones."""
         contexts = self._retired | ({self._context} if self._context is not None else set())
-        self._context, self._retired, self._inflight = None, set(), {}
+        self._context, self._retired, self._inflight, self._remotes = None, set(), {}, {}
         for context in contexts:
             await context.shutdown()
 

@@ -5,6 +5,7 @@ import asyncio
 import json
 import time
 
+import aiocoap
 import pytest
 
 from conformance.transport import (
@@ -161,3 +162,24 @@ async def test_ipv6_server_behind_ipv4_tap(client, echo):
             resp = await client.request(uri(tap), payload=b"{}", timeout=5)
     assert resp.code == "2.04" and json.loads(resp.payload)["remote"].startswith("[::1]:")
     assert tap.trace.records[0].dst == server.uri_authority
+
+
+async def test_host_resolved_once_per_context(client, tap, trace, monkeypatch):
+    """A plain-CoAP client resolves a URI's authority once per context and reuses the remote: same wire, both
+    answered; a retired context's remotes are dropped."""
+    resolved = []
+    context = client._context
+    find = context.find_remote_and_interface
+
+    async def counting(message):
+        resolved.append(message.remote)
+        return await find(message)
+
+    monkeypatch.setattr(context, "find_remote_and_interface", counting)
+    for path in ("/emap/EiEvent", "/emap/EmapPoll"):
+        assert (await client.request(uri(tap, path), payload=b"{}", timeout=5)).code == "2.04"
+    undecided = [r for r in resolved if isinstance(r, aiocoap.message.UndecidedRemote)]
+    assert len(trace.exchanges()) == 2 and len(undecided) == 1  # later lookups only recognise the kept remote
+    assert [ex.path for ex in trace.exchanges()] == ["/emap/EiEvent", "/emap/EmapPoll"]
+    client._retire(context)
+    assert not client._remotes
