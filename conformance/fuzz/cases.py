@@ -36,6 +36,12 @@ LOWER_LIVE_SLOTS: dict[str, dict[tuple[str, ...], str]] = {
 }
 
 
+#: The placeholders themselves: only these exact strings are resolved, so a drawn string that merely starts
+#: like one (hypothesis draws the literals it finds in the code) stays as drawn.
+PLACEHOLDERS = frozenset(LIVE + key for table in (*LIVE_SLOTS.values(), DEFAULT_SLOTS, *LOWER_LIVE_SLOTS.values())
+                         for key in table.values())
+
+
 def live(key: str) -> str:
     return LIVE + key
 
@@ -65,12 +71,12 @@ def resolve(value, ids: dict[str, str | None]):
         out = {}
         for key, item in value.items():
             resolved = resolve(item, ids)
-            if not (isinstance(item, str) and item.startswith(LIVE) and resolved is None):
+            if not (isinstance(item, str) and item in PLACEHOLDERS and resolved is None):
                 out[key] = resolved
         return out
     if isinstance(value, list):
         return [resolve(item, ids) for item in value]
-    if isinstance(value, str) and value.startswith(LIVE):
+    if isinstance(value, str) and value in PLACEHOLDERS:
         return ids.get(value[len(LIVE):])
     return value
 

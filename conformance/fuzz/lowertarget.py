@@ -84,21 +84,27 @@ class LowerTarget(FuzzTarget):
             self._channel = await RawChannel.open((tap.hostname, tap.port))
         problem = await self.probe()
         if problem:
+            await self._close_channel()
             raise RuntimeError(f"the IUT is not usable for fuzzing: {problem}")
 
     async def stop(self) -> None:
         """End the report requests cases made (their reports would outlast the test), close the raw channel."""
-        if self.peer.registered and self.peer.requests.active:
-            request_id = self.peer.ids("fz-end")
-            envelope = B.cancel_report(request_id, self.peer.ven_id, list(self.peer.requests.active))
-            await self._deliver(envelope, Expectation("app", "EMAP-6.4.5-03", frozenset({"emapCanceledReport"}),
-                                                      echo=request_id))
+        try:
+            if self.peer.registered and self.peer.requests.active:
+                request_id = self.peer.ids("fz-end")
+                envelope = B.cancel_report(request_id, self.peer.ven_id, list(self.peer.requests.active))
+                await self._deliver(envelope, Expectation("app", "EMAP-6.4.5-03",
+                                                          frozenset({"emapCanceledReport"}), echo=request_id))
+        finally:
+            await self._close_channel()
+            self._held = None
+            if self.peer.responder == self._hold_probe_answer:
+                self.peer.responder = None
+
+    async def _close_channel(self) -> None:
         if self._channel is not None:
             await self._channel.close()
             self._channel = None
-        self._held = None
-        if self.peer.responder == self._hold_probe_answer:
-            self.peer.responder = None
 
     async def _hold_probe_answer(self, _resource: str, message) -> object:
         if message.request_id is None or message.request_id != self._held:

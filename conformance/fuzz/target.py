@@ -99,14 +99,20 @@ class UpperTarget(FuzzTarget):
         self._channel = await RawChannel.open((tap.hostname, tap.port))
         problem = await self.probe()
         if problem:
+            await self._close_channel()
             raise RuntimeError(f"the IUT is not usable for fuzzing: {problem}")
 
     async def stop(self) -> None:
         """End the fuzzing registration (a case may have left it in push mode) and close the raw channel."""
-        if self.peer.registered:
-            await self.peer.post("EiRegisterParty", B.cancel_party_registration(
-                f"end-{next(self._serial)}", self.peer.registration_id, self.peer.ven_id), expect_answer=False)
-            self.peer.forget()
+        try:
+            if self.peer.registered:
+                await self.peer.post("EiRegisterParty", B.cancel_party_registration(
+                    f"end-{next(self._serial)}", self.peer.registration_id, self.peer.ven_id), expect_answer=False)
+                self.peer.forget()
+        finally:
+            await self._close_channel()
+
+    async def _close_channel(self) -> None:
         if self._channel is not None:
             await self._channel.close()
             self._channel = None

@@ -74,6 +74,7 @@ class WireTap:
         self._timers: set[asyncio.TimerHandle] = set()
         self._held: dict[str, tuple[asyncio.TimerHandle, Callable[[], None]]] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._stopped = False
         self.address: tuple[str, int] = ("", 0)
 
     @classmethod
@@ -128,6 +129,8 @@ class WireTap:
         return text
 
     def _to_target(self, client: tuple, data: bytes) -> None:
+        if self._stopped:  # a datagram arriving while the tap closes opens no new upstream socket
+            return
         upstream = self._upstreams.get(client)
         if upstream is not None and upstream.transport is not None:
             upstream.send(data)
@@ -148,6 +151,9 @@ class WireTap:
         except OSError as exc:
             self.trace.note(f"tap cannot reach {self._target_text}: {exc}")
             self._pending_upstreams.pop(client, None)
+            return
+        if self._stopped:
+            await endpoint.close()
             return
         self._upstreams[client] = endpoint
         for data in self._pending_upstreams.pop(client, []):
@@ -217,6 +223,7 @@ class WireTap:
 
     async def stop(self) -> None:
         """Close every socket and cancel pending deliveries; nothing is delivered afterwards."""
+        self._stopped = True
         for handle in self._timers:
             handle.cancel()
         self._timers.clear()

@@ -88,3 +88,9 @@ def test_same_seed_draws_the_same_cases():
 
     assert draw(3) == draw(3)
     assert draw(3) != draw(4)
+
+
+def test_only_exact_placeholders_are_resolved():
+    """A drawn string that only starts like a placeholder ("$live:") is kept as drawn."""
+    envelope = {"emapPoll": {"venID": live("venID"), "x": [{"uid": "$live:"}, "$live:other"]}}
+    assert resolve(envelope, IDS)["emapPoll"] == {"venID": IDS["venID"], "x": [{"uid": "$live:"}, "$live:other"]}
