@@ -180,12 +180,18 @@ class PeerBase:
 
     async def serve_at(self, listen: tuple[str, int]) -> str:
         """Start the server side (idempotent) with the address the IUT uses at ``listen`` (port 0: any free
-        one): the server's tap listens there, or on a DTLS-PSK link the server itself (the link's keys)."""
+        one): the server's tap listens there; on a DTLS-PSK link the server itself (the link's keys); on an
+        OSCORE link the server itself too (a relay could only record ciphertext), behind aiocoap's OSCORE
+        wrapper with the peer's side of the link's context, the one its requests use too (EMAP-8-02): replays
+        and unprotected requests are answered 4.01 (EMAP-8-09, EMAP-8-08)."""
         if self._server is not None:
             return self.base_uri
         if self.security is not None and self.security.oscore:
-            raise PeerError("the reference peer serves NoSec or DTLS-PSK links only (no OSCORE server side)")
-        if self.secured:
+            self._server = await CoapServer.start(self._handle, bind=listen, params=self.params,
+                                                  oscore_credentials=self.security.server_credentials())
+            host, port = self._server.address[:2]
+            self.base_uri = _uri(host, port, self.serve_path)
+        elif self.secured:
             self._server = await CoapServer.start(self._handle, bind=listen, params=self.params,
                                                   psk_table=self.security.table)
             host, port = self._server.address[:2]

@@ -22,9 +22,8 @@ from conformance.messages import RESPONSES_OF, SERVICE_RESOURCE, MessageError, V
 from conformance.messages import build as B
 from conformance.messages.rules import event_sort_key, metadata_rules, registration_rules
 from conformance.messages.timefmt import format_duration
-from conformance.peer.base import JSON, Inbound, Inbox, PeerBase, Posted, _uri
-from conformance.transport import CoapReply, CoapServer
-from conformance.transport.tap import format_address
+from conformance.peer.base import JSON, Inbound, Inbox, PeerBase, Posted
+from conformance.transport import CoapReply
 
 DEFAULT = object()
 
@@ -101,20 +100,6 @@ class UpperPeer(PeerBase):
                 tap.trace = trace
         self.inbox = Inbox()
         self.responder = None
-
-    async def serve_at(self, listen: tuple[str, int]) -> str:
-        """As ``PeerBase.serve_at``; on an OSCORE link the peer serves the IUT straight at ``listen`` (no tap: a
-        relay could only record ciphertext) behind aiocoap's OSCORE wrapper with its side of the link's
-        context, the one its pushes to the IUT use too (EMAP-8-02): replays are answered 4.01 (EMAP-8-09),
-        unprotected requests 4.01 (EMAP-8-08)."""
-        if self._server is not None or self.security is None or not self.security.oscore:
-            return await super().serve_at(listen)
-        self._server = await CoapServer.start(self._handle, bind=listen, params=self.params,
-                                              oscore_credentials=self.security.server_credentials())
-        host, port = self._server.address[:2]
-        self.base_uri = _uri(host, port, self.serve_path)
-        self.served_at = format_address(self._server.address)
-        return self.base_uri
 
     async def stop(self) -> None:
         for task in list(self._tasks):

@@ -4,11 +4,8 @@ budget, for each of ten seeds."""
 from __future__ import annotations
 
 import pytest
-from fuzz_ema_helpers import EMA_ARGS, started_target, stop_target
+from fuzz_ema_helpers import variant_target
 
-from conformance.ema import main as ema_main
-from conformance.ema.main import RunningEma, config_from_args
-from conformance.ema.role import SingleRoleAgent
 from conformance.ema.upper import UpperEma
 from conformance.fuzz import strategies
 from conformance.fuzz.runner import DEFAULT_EXAMPLES, Budget, fuzz
@@ -28,14 +25,8 @@ class FragileUpper(UpperEma):
 
 @pytest.fixture
 async def fragile_target(monkeypatch, timing):
-    monkeypatch.setattr(ema_main, "build_agent", lambda config: SingleRoleAgent(FragileUpper(config),
-                                                                                config.bind.path))
-    ema = RunningEma(config_from_args(EMA_ARGS))
-    target = await started_target(ema, timing)
-    try:
+    async with variant_target(monkeypatch, timing, FragileUpper) as target:
         yield target
-    finally:
-        await stop_target(target, ema)
 
 
 @pytest.mark.parametrize("seed", range(10))

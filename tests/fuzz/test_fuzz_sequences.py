@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fuzz_ema_helpers import EMA_ARGS, started_target, stop_target
+from fuzz_ema_helpers import variant_target
 
-from conformance.ema import main as ema_main
-from conformance.ema.main import RunningEma, config_from_args
-from conformance.ema.role import SingleRoleAgent
 from conformance.ema.upper import UpperEma
 from conformance.fuzz.machine import ProcedureModel, fuzz_sequences
 from conformance.fuzz.runner import DEFAULT_EXAMPLES, Budget
@@ -26,14 +23,8 @@ class ForgetfulUpper(UpperEma):
 
 @pytest.fixture
 async def forgetful_target(monkeypatch, timing):
-    monkeypatch.setattr(ema_main, "build_agent", lambda config: SingleRoleAgent(ForgetfulUpper(config),
-                                                                                config.bind.path))
-    ema = RunningEma(config_from_args(EMA_ARGS))
-    target = await started_target(ema, timing)
-    try:
+    async with variant_target(monkeypatch, timing, ForgetfulUpper) as target:
         yield target
-    finally:
-        await stop_target(target, ema)
 
 
 async def test_registration_bug_found_shrunk_and_replayed(forgetful_target):

@@ -21,6 +21,15 @@ KEY_1 = b"emap-test-key-01".hex()
 KEY_2 = b"emap-test-key-02".hex()
 OSCORE_KEY = b"emap-oscore-key-01".hex()  # an OSCORE master secret the tests provision contexts from
 TIMEOUT = 5.0
+FAST_TIMING = {"t_prompt": 2, "poll_freq": 2, "ack_timeout": 0.5, "max_retransmit": 2, "backoff_initial": 1,
+               "backoff_cap": 2}
+
+
+def _changed(config: EmaConfig, changes: dict) -> EmaConfig:
+    for name, value in changes.items():
+        setattr(config, name, value)
+    config.validate()
+    return config
 
 
 def upper_config(**changes) -> EmaConfig:
@@ -29,17 +38,9 @@ def upper_config(**changes) -> EmaConfig:
         role="upper",
         bind=Endpoint("127.0.0.1", 0, ("emap",), "coaps"),
         psk=PskTable.parse([f"ven-1={KEY_1}", f"ven-2={KEY_2}"]),
-        t_prompt=2,
-        poll_freq=2,
-        ack_timeout=0.5,
-        max_retransmit=2,
-        backoff_initial=1,
-        backoff_cap=2,
+        **FAST_TIMING,
     )
-    for name, value in changes.items():
-        setattr(config, name, value)
-    config.validate()
-    return config
+    return _changed(config, changes)
 
 
 @contextlib.asynccontextmanager
@@ -105,17 +106,9 @@ def lower_config(upper_uri: str, **changes) -> EmaConfig:
         ven_id="ven-1",
         upper_vtn_id="vtn-sample",
         psk=PskTable.parse([f"ven-1={KEY_1}", f"vtn-sample={KEY_1}"]),
-        t_prompt=2,
-        poll_freq=2,
-        ack_timeout=0.5,
-        max_retransmit=2,
-        backoff_initial=1,
-        backoff_cap=2,
+        **FAST_TIMING,
     )
-    for name, value in changes.items():
-        setattr(config, name, value)
-    config.validate()
-    return config
+    return _changed(config, changes)
 
 
 def stub_link() -> LinkSecurity:
