@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 
 from conformance.transport import codec
 from conformance.transport.tap import DatagramEndpoint
@@ -55,3 +56,13 @@ class RawChannel:
                     if dg.mtype == codec.RST or dg.is_response:
                         return answers
         return answers
+
+
+async def require_usable(probe: Callable[[], Awaitable[str | None]], channel: RawChannel | None) -> None:
+    """Before the first case: the liveness ``probe`` must pass; otherwise close ``channel`` (when one is open) and
+    raise RuntimeError naming the problem (the IUT is not usable for fuzzing)."""
+    problem = await probe()
+    if problem:
+        if channel is not None:
+            await channel.close()
+        raise RuntimeError(f"the IUT is not usable for fuzzing: {problem}")

@@ -11,24 +11,14 @@ replayed on a fresh peer by ``ProcedureModel.replay``.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
-from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import precondition, rule
 
 from conformance.messages import POLL_REPLIES
 from conformance.peer import LowerPeer
 
-from .runner import CHUNK, Bridge, Budget, Finding, hypothesis_settings
+from .runner import Bridge, Budget, Finding
+from .sequences import SequenceModel, procedures, run_sequences
 
 ID_TEXT = st.text("abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=6)
 
@@ -41,18 +31,16 @@ def _code(message) -> str | None:
     return message.response_code
 
 
-class ProcedureModel:
+class ProcedureModel(SequenceModel):
     """What a conformant upper EMA must answer to the lower EMA ``peer`` (EMAP-6.2 to EMAP-6.6)."""
 
     def __init__(self, peer: LowerPeer):
+        super().__init__()
         self.peer = peer
         self.registered = False
         self.pull = True
         self.opts: set[str] = set()
-        self.steps: list[dict] = []
         self.last_registration: str | None = None  # kept after a cancel: later messages carry stale IDs
-        self.failures: list[tuple[str, list[dict]]] = []  # every failing step seen: (problem, steps so far)
-        self.stats = None  # a TargetStats counting steps while fuzzing
 
     async def reset(self) -> None:
         """Start from no registration: cancel a leftover one and forget the venID (a new one will be assigned)."""
@@ -62,16 +50,6 @@ class ProcedureModel:
         self.peer.ven_id = None
         self.registered, self.pull, self.opts, self.steps = False, True, set(), []
         self.last_registration = None
-
-    async def step(self, name: str, args: dict) -> str | None:
-        self.steps.append({"rule": name, "args": args})
-        problem = await getattr(self, f"_{name.replace('-', '_')}")(**args)
-        if self.stats is not None:
-            self.stats.cases[f"step:{name}"] += 1
-            self.stats.answers["wrong" if problem else "as modelled"] += 1
-        if problem:
-            self.failures.append((problem, list(self.steps)))
-        return problem
 
     def _check(self, posted, requirement: str, names, codes) -> str | None:
         names = (names,) if isinstance(names, str) else tuple(names)
@@ -204,33 +182,11 @@ class ProcedureModel:
         problem = await self._query()
         return f"liveness: {problem}" if problem else None
 
-    async def replay(self, steps: list[dict]) -> str | None:
-        """Re-run saved steps from no registration; the first problem (a step's or the liveness probe's)."""
-        await self.reset()
-        for item in steps:
-            problem = await self.step(item["rule"], item.get("args", {})) or await self.probe()
-            if problem:
-                return problem
-        return None
-
-
-class StepFailed(AssertionError):
-    pass
-
 
 def machine_class(model: ProcedureModel, bridge: Bridge):
     """A RuleBasedStateMachine class driving ``model`` through ``bridge`` (one instance per example)."""
 
-    class Procedures(RuleBasedStateMachine):
-        def _do(self, name: str, **args) -> None:
-            problem = bridge(model.step(name, args))
-            if problem:
-                raise StepFailed(problem)
-
-        @initialize()
-        def start(self):
-            bridge(model.reset())
-
+    class Procedures(procedures(model, bridge)):
         @rule(pull=st.booleans())
         def register(self, pull):
             self._do("register", pull=pull)
@@ -275,54 +231,11 @@ def machine_class(model: ProcedureModel, bridge: Bridge):
         def poll(self):
             self._do("poll")
 
-        @invariant()
-        def alive(self):
-            problem = bridge(model.probe())
-            if problem:
-                raise StepFailed(problem)
-
     return Procedures
 
 
 async def fuzz_sequences(model: ProcedureModel, budget: Budget, stats, *, timeout: float,
                          steps: int = 12) -> tuple[Finding, list[dict]] | None:
     """Run ``budget.examples`` procedure sequences (at most ``steps`` steps each); the shrunk failing sequence
-    and its steps, or None. A seconds budget is checked between chunks of CHUNK sequences (as in ``fuzz``)."""
-    bridge = Bridge(asyncio.get_running_loop(), timeout)
-    machine = machine_class(model, bridge)
-    started = time.monotonic()
-    remaining, chunk = budget.examples, 0
-    model.stats = stats
-    try:
-        while remaining > 0:
-            size = remaining if budget.seconds is None else min(CHUNK, remaining)
-            found = await _run_machine(machine, model, Budget(size, None, budget.seed + chunk), steps)
-            if found is not None:
-                stats.failures += 1
-                return found
-            remaining, chunk = remaining - size, chunk + 1
-            if budget.seconds is not None and time.monotonic() - started >= budget.seconds:
-                break
-    finally:
-        model.stats = None
-        stats.examples = sum(stats.cases.values())
-        stats.duration_s = time.monotonic() - started
-    return None
-
-
-async def _run_machine(machine, model: ProcedureModel, budget: Budget, steps: int):
-    def run() -> None:
-        run_state_machine_as_test(hypothesis_seed(budget.seed)(machine),
-                                  settings=hypothesis_settings(budget, stateful_step_count=steps))
-
-    model.failures = []
-    try:
-        await asyncio.to_thread(run)
-    except StepFailed as exc:  # the last run is hypothesis' replay of the shrunk sequence
-        return Finding(None, str(exc), b""), list(model.steps)
-    except Exception:
-        if not model.failures:
-            raise
-        problem, steps_taken = model.failures[-1]
-        return Finding(None, problem, b""), steps_taken
-    return None
+    and its steps, or None."""
+    return await run_sequences(machine_class, model, budget, stats, timeout=timeout, steps=steps)

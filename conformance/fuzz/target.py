@@ -22,7 +22,7 @@ from conformance.transport import codec
 
 from . import oracle
 from .cases import FuzzCase, resolve, slots_of
-from .channel import RawChannel
+from .channel import RawChannel, require_usable
 from .coapcases import coap_datagram
 from .mutations import payload_of
 from .oracle import Answer, Expectation
@@ -97,10 +97,7 @@ class UpperTarget(FuzzTarget):
         await self.peer.serve()
         tap = urlsplit(self.peer.resource_uri("EiRegisterParty"))
         self._channel = await RawChannel.open((tap.hostname, tap.port))
-        problem = await self.probe()
-        if problem:
-            await self._close_channel()
-            raise RuntimeError(f"the IUT is not usable for fuzzing: {problem}")
+        await require_usable(self.probe, self._channel)
 
     async def stop(self) -> None:
         """End the fuzzing registration (a case may have left it in push mode) and close the raw channel."""

@@ -34,6 +34,8 @@ class TransportReset(TransportError):
 
 
 _UNREAD = object()
+#: Critical options a response may carry that the client understands: OSCORE, Block2, Block1.
+RESPONSE_CRITICAL_UNDERSTOOD = frozenset({9, 23, 27})
 
 
 class CoapResponse:
@@ -80,6 +82,12 @@ def encode_payload(payload: bytes | str | dict | None) -> bytes | None:
 
 def _optional_int(value) -> int | None:
     return None if value is None else int(value)
+
+
+def unrecognized_critical(msg: Message) -> list[int]:
+    """The critical options of a response a client does not understand (all but OSCORE, Block2, Block1)."""
+    return sorted({int(o.number) for o in msg.opt.option_list()
+                   if int(o.number) % 2 and int(o.number) not in RESPONSE_CRITICAL_UNDERSTOOD})
 
 
 def response_of(msg: Message) -> CoapResponse:
@@ -194,6 +202,9 @@ class CoapClient:
         except aiocoap.error.NetworkError as exc:
             cause = exc.__cause__ or exc
             raise TransportError(f"request to {uri} failed: {type(cause).__name__}: {cause}") from None
+        unknown = unrecognized_critical(response)
+        if unknown:  # RFC 7252 section 5.4.1: the response is rejected, the exchange has failed
+            raise TransportError(f"response from {uri} rejected: unrecognized critical option {unknown[0]}")
         return response_of(response)
 
     async def close(self) -> None:

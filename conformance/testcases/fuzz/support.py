@@ -12,6 +12,7 @@ from functools import partial
 
 from conformance.fuzz import replay
 from conformance.fuzz.cases import FuzzCase
+from conformance.fuzz.lowermachine import LowerProcedureModel, fuzz_lower_sequences
 from conformance.fuzz.lowertarget import LowerBounds, LowerTarget
 from conformance.fuzz.machine import ProcedureModel, fuzz_sequences
 from conformance.fuzz.runner import Budget, Finding, fuzz
@@ -124,22 +125,56 @@ async def _fuzz_target(started, strategy, *, emap_case, emap_run, fuzz_budget, f
 
 async def fuzz_sequences_upper(*, emap_case, emap_run, fuzz_budget, fuzz_stats, iut, trace, timing):
     """The body of the procedure-sequence fuzz test: the state machine, or the replay of saved steps."""
-    saved = replay.requested(emap_case.id)
     peer = LowerPeer(trace=trace, timing=timing, iut_uri=iut.base_uri, name="fuzz-seq")
     model = ProcedureModel(peer)
     try:
         await peer.start()
         await peer.serve()
-        if saved is not None:
-            problem = await model.replay(saved.get("steps", []))
-            if problem:
-                raise Fail(f"{problem} (replayed {saved['test']})")
-            return
-        stats = fuzz_stats.target(emap_case.id)
-        found = await fuzz_sequences(model, budget_of(fuzz_budget), stats, timeout=step_timeout(timing))
-        trace.note(f"fuzz: {stats.examples} procedure steps")
+        found = await _sequences(model, partial(fuzz_sequences, model), emap_case=emap_case,
+                                 fuzz_budget=fuzz_budget, fuzz_stats=fuzz_stats, trace=trace,
+                                 timeout=step_timeout(timing))
     finally:
         await peer.stop()
+    _report_sequence(found, case_id=emap_case.id, emap_run=emap_run, fuzz_stats=fuzz_stats)
+
+
+async def fuzz_sequences_lower(*, emap_case, emap_run, fuzz_budget, fuzz_stats, link, profile):
+    """The body of the procedure-sequence fuzz test against a push-mode lower-EMA IUT: the state machine, or the
+    replay of saved steps, on the test's link."""
+    timing = link.timing
+    # a step may wait for a stimulus, the IUT's request and its follow-up, a re-registration and its settling
+    timeout = step_timeout(timing) + 4 * link.answer_timeout + link.stimulus.timeout_s
+    async with lower_target(link, profile) as target:
+        model = LowerProcedureModel(target, partial(_stimulus_status, link.stimulus),
+                                    lifetime=timing.exchange_lifetime - timing.tolerance_s)
+        try:
+            found = await _sequences(model, partial(fuzz_lower_sequences, model), emap_case=emap_case,
+                                     fuzz_budget=fuzz_budget, fuzz_stats=fuzz_stats, trace=link.trace,
+                                     timeout=timeout)
+        finally:
+            await model.clear()  # the clause test cases that follow see none of the machine's events
+    _report_sequence(found, case_id=emap_case.id, emap_run=emap_run, fuzz_stats=fuzz_stats)
+
+
+async def _stimulus_status(stimulus, action: str, args: dict) -> str:
+    return (await stimulus.stimulate(action, {"role": "lower", **args})).status
+
+
+async def _sequences(model, fuzz_call, *, emap_case, fuzz_budget, fuzz_stats, trace, timeout):
+    """Replay the saved steps (Fail at the first problem), or fuzz: the shrunk failing sequence or None."""
+    saved = replay.requested(emap_case.id)
+    if saved is not None:
+        problem = await model.replay(saved.get("steps", []))
+        if problem:
+            raise Fail(f"{problem} (replayed {saved['test']})")
+        return None
+    stats = fuzz_stats.target(emap_case.id)
+    found = await fuzz_call(budget_of(fuzz_budget), stats, timeout=timeout)
+    trace.note(f"fuzz: {stats.examples} procedure steps")
+    return found
+
+
+def _report_sequence(found, *, case_id, emap_run, fuzz_stats) -> None:
     if found is not None:
         finding, steps = found
-        raise report_finding(finding, case_id=emap_case.id, emap_run=emap_run, stats=fuzz_stats, steps=steps)
+        raise report_finding(finding, case_id=case_id, emap_run=emap_run, stats=fuzz_stats, steps=steps)

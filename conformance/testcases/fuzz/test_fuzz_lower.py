@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.fuzz import strategies
+from conformance.fuzz import pollcoap, strategies
 from conformance.testcases.fuzz.support import LOWER_PULL, LOWER_PUSH, fuzz_lower
 from conformance.testcases.marker import emap_test
 
@@ -55,4 +55,17 @@ async def test_fuzz_lower_poll_replies(emap_case, emap_run, fuzz, fuzz_stats, li
     """Valid poll replies get their step two (type, code, echo, resource, before the next poll), broken or foreign
     ones none, and the IUT keeps polling."""
     await fuzz_lower(strategies.poll_reply_cases(), emap_case=emap_case, emap_run=emap_run, fuzz_budget=fuzz,
+                     fuzz_stats=fuzz_stats, link=link, profile=profile)
+
+
+@emap_test("TC-F-LPCOAP", requirements=["EMAP-7.1.4-07", "EMAP-7.1.4-04", "EMAP-7.1.1-03", "EMAP-7.1.5-08",
+                                        "EMAP-7.1.5-13", "EMAP-7.1.5-04", "EMAP-6.6-04", "EMAP-6.6-05",
+                                        "EMAP-6.6-07", "EMAP-6.6-11", "EMAP-6.3.3-01", *LIVENESS],
+           applies=f'{LOWER_PULL} and "nosec" in security')
+async def test_fuzz_lower_poll_coap(emap_case, emap_run, fuzz, fuzz_stats, link, profile):
+    """Poll replies with one CoAP-level change: another code, Content-Format, unknown options, a wrong token, a
+    late separate response, broken payload or framing. A reply the IUT must not accept gets no step two (and
+    after 5.03 no poll before Max-Age), an acceptable one its step two, an ignored datagram its step two after
+    the IUT re-sent its poll; the IUT keeps polling."""
+    await fuzz_lower(pollcoap.poll_coap_cases(), emap_case=emap_case, emap_run=emap_run, fuzz_budget=fuzz,
                      fuzz_stats=fuzz_stats, link=link, profile=profile)
