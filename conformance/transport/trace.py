@@ -195,10 +195,15 @@ class _Transaction:
     def dg(self) -> CoapDatagram:
         return self.first.coap
 
-    @property
+    @cached_property
     def target(self) -> tuple[str, str, str]:
         dg = self.dg
         return self.first.src, self.first.dst, dg.path + "?" + "&".join(dg.query)
+
+    @cached_property
+    def continues_blocks(self) -> bool:
+        """Whether the request is a later block (Block1 or Block2 number above 0) of a block-wise exchange."""
+        return any(block is not None and block[0] > 0 for block in (self.dg.block(BLOCK1), self.dg.block(BLOCK2)))
 
 
 class Exchange:
@@ -438,12 +443,17 @@ def _offset(block: tuple[int, bool, int]) -> int:
 
 
 def group_exchanges(txs: list[_Transaction]) -> list[Exchange]:
-    """Merge block-wise continuations into the logical exchange they continue."""
+    """Merge block-wise continuations into the logical exchange they continue: the latest one with the same
+    target (the transactions of an exchange share it) that the block numbers continue."""
     exchanges: list[Exchange] = []
+    by_target: dict[tuple[str, str, str], list[Exchange]] = {}
     for tx in txs:
-        owner = next((ex for ex in reversed(exchanges) if _continues(ex, tx)), None)
+        candidates = by_target.get(tx.target, ()) if tx.continues_blocks else ()
+        owner = next((ex for ex in reversed(candidates) if _continues(ex, tx)), None)
         if owner is None:
-            exchanges.append(Exchange(tx))
+            exchange = Exchange(tx)
+            exchanges.append(exchange)
+            by_target.setdefault(tx.target, []).append(exchange)
         else:
             owner.transactions.append(tx)
     return exchanges

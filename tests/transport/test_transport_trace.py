@@ -112,6 +112,24 @@ def test_blockwise_groups_and_reassembles_both_directions():
     assert [m.name for _, m in trace.messages(direction=FROM_IUT)] == ["emapResponse"]
 
 
+def test_block_continuation_skips_later_exchanges_to_the_same_resource():
+    """A later Block1 block joins its own exchange, not a plain one that began in between."""
+    trace = Trace("t")
+    body = json.dumps({"emapPoll": {"venID": "v" * 10}}).encode()
+    first, rest = body[:16], body[16:]
+    send(trace, post(1, b"\x01", first, options=[(codec.BLOCK1, codec.block_bytes(0, True, 0))]))
+    send(trace, answer(ACK, "2.31", 1, b"\x01", options=[(codec.BLOCK1, codec.block_bytes(0, True, 0))]),
+         to_iut=False)
+    send(trace, post(2, b"\x02"))
+    send(trace, answer(ACK, "2.04", 2, b"\x02", RESPONSE), to_iut=False)
+    send(trace, post(3, b"\x03", rest, options=[(codec.BLOCK1, codec.block_bytes(1, False, 0))]))
+    send(trace, answer(ACK, "2.04", 3, b"\x03", RESPONSE, [(codec.BLOCK1, codec.block_bytes(1, False, 0))]),
+         to_iut=False)
+    blockwise, plain = trace.exchanges()
+    assert blockwise.blockwise and blockwise.request_payload == body and blockwise.code == "2.04"
+    assert not plain.blockwise and plain.request_payload == POLL
+
+
 def test_missing_block_leaves_message_undecoded():
     trace = Trace("t")
     send(trace, post(1, b"\x01", b"x" * 16, options=[(codec.BLOCK1, codec.block_bytes(0, True, 0))]))
