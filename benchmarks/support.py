@@ -111,9 +111,17 @@ class Server:
 @asynccontextmanager
 async def server_process(code: str, *args: str, timeout: float = 60.0):
     """Run ``python -c code args`` until the block ends (SIGTERM, then kill); yields a Server."""
+    async with command_process(sys.executable, "-c", code, *args, timeout=timeout) as server:
+        yield server
+
+
+@asynccontextmanager
+async def command_process(*argv: str, timeout: float = 60.0):
+    """Run the command ``argv`` (e.g. ``emap-conformance ema ...``) until the block ends (SIGTERM, then kill);
+    yields a Server once the command printed its ready line."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL, cwd=HERE,
+        *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        cwd=HERE,
     )
     try:
         line = await asyncio.wait_for(proc.stdout.readline(), timeout)

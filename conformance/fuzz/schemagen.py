@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import string
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hypothesis import strategies as st
@@ -71,24 +72,30 @@ PATTERNS = {
     DURATION_PATTERN: _durations(),
     X_TOKEN_PATTERN: st.text(ID_ALPHABET, min_size=1, max_size=8).map("x-{}".format),
     "^[0-9]{3}$": st.one_of(st.sampled_from(["200", "450", "452", "454", "463", "469"]),
-                            st.from_regex(r"\A[0-9]{3}\Z")),
-    "^[A-Z]{3}$": st.one_of(st.sampled_from(["EUR", "USD"]), st.from_regex(r"\A[A-Z]{3}\Z")),
+                            st.text(string.digits, min_size=3, max_size=3)),  # one draw; from_regex draws each char
+    "^[A-Z]{3}$": st.one_of(st.sampled_from(["EUR", "USD"]), st.text(string.ascii_uppercase, min_size=3, max_size=3)),
 }
 FORMATS = {"emap-date-time": _datetimes(), "emap-uri": URIS, "emap-poll-freq": _durations(1),
            "emap-duration": _durations()}
 
 
 class Compiler:
-    """Compiles one message schema; ``definitions`` are compiled once each and shared (deferred for recursion)."""
+    """Compiles one message schema; ``definitions`` are compiled once each and shared (deferred only where a
+    definition refers to itself: each deferred level costs a draw per drawn value)."""
 
     def __init__(self, schema: dict):
         self.definitions = schema.get("definitions", {})
         self._compiled: dict[str, st.SearchStrategy] = {}
+        self._compiling: set[str] = set()
 
     def ref(self, pointer: str) -> st.SearchStrategy:
         name = pointer.rsplit("/", 1)[-1]
+        if name in self._compiling:
+            return st.deferred(lambda: self._compiled[name])
         if name not in self._compiled:
-            self._compiled[name] = st.deferred(lambda: self.compile(self.definitions[name]))
+            self._compiling.add(name)
+            self._compiled[name] = self.compile(self.definitions[name])
+            self._compiling.discard(name)
         return self._compiled[name]
 
     def compile(self, schema: dict) -> st.SearchStrategy:
@@ -148,26 +155,38 @@ class Compiler:
         return conditional()
 
     def _members(self, schema: dict, skip: str | None = None) -> st.SearchStrategy:
-        """Required members always, optional ones each with a drawn boolean, one of each ``oneOf`` pair."""
+        """Required members always, optional ones each with a drawn boolean, one of each ``oneOf`` pair. A
+        member with a single value (``const``) is set without a draw; no draw chooses when there is no pair."""
         required = set(schema.get("required", ()))
         exclusive = [branch["required"][0] for branch in schema.get("oneOf", ())]
-        members = {name: self.compile(sub) for name, sub in schema.get("properties", {}).items()
+        members = {name: _const_of(sub) or self.compile(sub) for name, sub in schema.get("properties", {}).items()
                    if sub != {"not": {}} and name != skip}
-        choose = st.sampled_from(exclusive) if exclusive else st.none()
+        choose = st.sampled_from(exclusive) if exclusive else None
         include = st.sampled_from((False, True, True, True))  # present 3 times in 4; shrinks towards absent
 
         @st.composite
         def drawn(draw):
-            chosen = draw(choose)
+            chosen = draw(choose) if choose is not None else None
             out = {}
             for name, strategy in members.items():
                 if name in exclusive and name != chosen:
                     continue
                 if name in required or name == chosen or draw(include):
-                    out[name] = draw(strategy)
+                    out[name] = strategy.value if isinstance(strategy, Const) else draw(strategy)
             return out
 
         return drawn()
+
+
+@dataclass(frozen=True)
+class Const:
+    """A member's only value (schema ``const``)."""
+
+    value: object
+
+
+def _const_of(schema: dict) -> Const | None:
+    return Const(schema["const"]) if "const" in schema else None
 
 
 def _merge(schema: dict, then: dict) -> dict:

@@ -79,40 +79,38 @@ def _resource(name: str, side: str) -> st.SearchStrategy[str]:
     return st.sampled_from([homes[i % len(homes)] for i in range(16)] + list(others))
 
 
-def _pick(draw, items: list):
-    """One of ``items`` drawn like ``sampled_from`` without building a strategy per draw (cached ``integers``)."""
-    return items[draw(st.integers(0, len(items) - 1))]
+def _pick(draw, items: list | tuple):
+    """One of ``items`` drawn like ``sampled_from`` without building a strategy per draw (cached ``integers``);
+    no draw when there is only one."""
+    return items[draw(st.integers(0, len(items) - 1))] if len(items) > 1 else items[0]
 
 
-@st.composite
+# The helpers below draw with the caller's ``draw`` from strategies built once (module constants, cached
+# ``integers``): a strategy built per drawn case would be validated again for every case.
 def _unknown_member(draw, envelope: dict) -> dict:
-    objects = [p for p in pointers(envelope) if p.count("/") == 1] + [
-        p for p in pointers(envelope) if p.count("/") > 1]
-    return {"op": "add", "pointer": _pick(draw, objects), "name": "zz" + draw(IDS),
-            "value": draw(JSON_VALUES)}
+    found = pointers(envelope)
+    objects = [p for p in found if p.count("/") == 1] + [p for p in found if p.count("/") > 1]
+    return {"op": "add", "pointer": _pick(draw, objects), "name": "zz" + draw(IDS), "value": draw(JSON_VALUES)}
 
 
-@st.composite
-def valid_case(draw, name: str, side: str = "U", resource: str | None = None) -> FuzzCase:
-    envelope = draw(templates(name, side))
-    mutation = draw(st.none() | _unknown_member(envelope))
-    return FuzzCase("valid", resource or draw(_resource(name, side)), envelope, mutation=mutation)
+_TREE_OPS = ("drop", "null", "replace", "replace", "replace", "rename", "second-envelope")
+_MESSAGE_NAMES = tuple(sorted(MESSAGES))
+_RENAMES = st.sampled_from(_MESSAGE_NAMES) | IDS
 
 
-@st.composite
 def _tree_mutation(draw, envelope: dict) -> dict:
-    op = draw(st.sampled_from(("drop", "null", "replace", "replace", "replace", "rename", "second-envelope")))
+    op = _pick(draw, _TREE_OPS)
     if op == "rename":
-        return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)) | IDS)}
+        return {"op": op, "value": draw(_RENAMES)}
     if op == "second-envelope":
-        return {"op": op, "value": draw(st.sampled_from(sorted(MESSAGES)))}
+        return {"op": op, "value": _pick(draw, _MESSAGE_NAMES)}
     mutation = {"op": op, "pointer": _pick(draw, pointers(envelope))}
     if op == "replace":
         mutation["value"] = draw(BAD_VALUES)
     return mutation
 
 
-_BYTE_MUTATION = st.one_of(
+_BYTE_MUTATIONS = (
     st.builds(dict, op=st.sampled_from(("bom", "duplicate-member"))),
     st.builds(dict, op=st.just("bad-utf8"), at=st.integers(0, 200),
               value=st.sampled_from(["ff", "c0af", "eda080", "f4908080", "80", "fe"])),
@@ -122,19 +120,47 @@ _BYTE_MUTATION = st.one_of(
 )
 
 
-@st.composite
-def mutated_case(draw, name: str, side: str = "U", resource: str | None = None) -> FuzzCase:
-    envelope = draw(templates(name, side))
-    mutation = draw(st.one_of(_tree_mutation(envelope), _BYTE_MUTATION))
-    return FuzzCase("mutated", resource or draw(_resource(name, side)), envelope, mutation=mutation)
+def _near_valid_change(draw, envelope: dict) -> dict:
+    """A JSON-tree change or one of the five kinds of byte-level change, one time in two each (shrinks towards
+    the tree change)."""
+    if not draw(st.booleans()):
+        return _tree_mutation(draw, envelope)
+    return draw(_BYTE_MUTATIONS[_pick(draw, range(len(_BYTE_MUTATIONS)))])
+
+
+@functools.cache
+def _message_cases(name: str, side: str, resource: str | None, kinds: tuple[str, ...]) -> st.SearchStrategy:
+    """Cases of message ``name`` of one of ``kinds`` ("valid": with an unknown member one time in two,
+    "mutated": with one near-valid change)."""
+
+    @st.composite
+    def case(draw) -> FuzzCase:
+        kind = _pick(draw, kinds)
+        envelope = draw(templates(name, side))
+        where = resource or draw(_resource(name, side))
+        # the change is drawn last: dropping it while shrinking leaves the draws before it in place
+        if kind == "valid":
+            mutation = _unknown_member(draw, envelope) if draw(st.booleans()) else None
+        else:
+            mutation = _near_valid_change(draw, envelope)
+        return FuzzCase(kind, where, envelope, mutation=mutation)
+
+    return case()
+
+
+def valid_case(name: str, side: str = "U", resource: str | None = None) -> st.SearchStrategy[FuzzCase]:
+    return _message_cases(name, side, resource, ("valid",))
+
+
+def mutated_case(name: str, side: str = "U", resource: str | None = None) -> st.SearchStrategy[FuzzCase]:
+    return _message_cases(name, side, resource, ("mutated",))
 
 
 def message_cases(name: str, side: str = "U", resource: str | None = None,
                   valid_share: int = 2) -> st.SearchStrategy[FuzzCase]:
     """Valid and near-valid cases of message ``name`` (``valid_share`` valid ones to one near-valid), at
     ``resource`` when given."""
-    valid, mutated = valid_case(name, side, resource), mutated_case(name, side, resource)
-    return st.sampled_from((valid,) * valid_share + (mutated,)).flatmap(lambda strategy: strategy)
+    return _message_cases(name, side, resource, ("valid",) * valid_share + ("mutated",))
 
 
 # -- state rules ----------------------------------------------------------------------------------------------
@@ -180,9 +206,9 @@ def _state_pointer(name: str, member: str) -> str:
 @st.composite
 def state_case(draw, side: str = "U", resource: str | None = None) -> FuzzCase:
     rules = state_rules(side)
-    rule = draw(st.sampled_from(sorted(rules)))
+    rule = _pick(draw, sorted(rules))
     names, member, _ = rules[rule]
-    name = draw(st.sampled_from(names))
+    name = _pick(draw, names)
     envelope = draw(templates(name, side))
     bogus = draw(IDS) + "-unknown"
     value = [bogus] if member == "reportRequestID" else bogus
