@@ -15,6 +15,7 @@ import aiocoap
 from aiocoap import Code, Message
 
 from conformance.ema.role import STIMULUS_EXIT
+from conformance.transport.client import unpredictable_ids
 
 ERROR_EXIT = 1
 
@@ -34,7 +35,7 @@ def parser() -> argparse.ArgumentParser:
 async def stimulate(control: str, action: str, args: dict, timeout: float) -> tuple[str, str]:
     """POST the action to the control resource: ``(status, detail)``; raises OSError-like errors on failure.
     """
-    ctx = await aiocoap.Context.create_client_context(transports=["udp6"])
+    ctx = unpredictable_ids(await aiocoap.Context.create_client_context(transports=["udp6"]))
     try:
         request = Message(
             code=Code.POST,

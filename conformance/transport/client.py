@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from typing import Any
 
 import aiocoap
 from aiocoap import Message
+from aiocoap.messagemanager import MessageManager
+from aiocoap.tokenmanager import TokenManager
 
 from conformance.security.dtls import process_credentials
 
@@ -97,6 +100,25 @@ def response_of(msg: Message) -> CoapResponse:
 
 
 async def new_context(credentials=None) -> aiocoap.Context:
+    """A client context (``_new_context``) whose first Message ID and token are unpredictable."""
+    return unpredictable_ids(await _new_context(credentials))
+
+
+def unpredictable_ids(context: aiocoap.Context) -> aiocoap.Context:
+    """Start ``context``'s Message IDs and tokens at random values (RFC 7252 sections 4.4, 5.3.1). aiocoap draws
+    them from the global ``random``, which hypothesis seeds alike for every example: a context created during a
+    fuzz case would repeat the IDs of one created in an earlier case and, on a reused port, be answered from the
+    receiver's duplicate store (EMAP-7.1.5-02) without being executed."""
+    for tokens in context.request_interfaces:
+        if isinstance(tokens, TokenManager):
+            tokens._token = secrets.randbelow(65536)
+            messages = getattr(tokens, "token_interface", None)
+            if isinstance(messages, MessageManager):
+                messages.message_id = secrets.randbelow(65536)
+    return context
+
+
+async def _new_context(credentials=None) -> aiocoap.Context:
     """A client context: plain UDP (NoSec); with client credentials (clause 8) also ``coaps`` (DTLS-PSK) and
     OSCORE for the URIs the credentials name."""
     if credentials is None:
