@@ -94,16 +94,25 @@ class LowerTarget(FuzzTarget):
     async def stop(self) -> None:
         """End the report requests cases made (their reports would outlast the test), close the raw channel."""
         try:
-            if self.peer.registered and self.peer.requests.active:
-                request_id = self.peer.ids("fz-end")
-                envelope = B.cancel_report(request_id, self.peer.ven_id, list(self.peer.requests.active))
-                await self._deliver(envelope, Expectation("app", "EMAP-6.4.5-03",
-                                                          frozenset({"emapCanceledReport"}), echo=request_id))
+            await self._end_requests()
         finally:
             await self._close_channel()
             self._held = None
             if self.peer.responder == self._hold_probe_answer:
                 self.peer.responder = None
+
+    async def _end_requests(self) -> str | None:
+        """Cancel the report requests that cases made, whose periodic reports would otherwise pile up over a long
+        run; a problem line when the IUT does not answer with emapCanceledReport 200 echoing the requestID (or
+        452: a request may have ended at the IUT already, EMAP-6.4.5-02)."""
+        if not (self.peer.registered and self.peer.requests.active):
+            return None
+        request_id = self.peer.ids("fz-end")
+        envelope = B.cancel_report(request_id, self.peer.ven_id, list(self.peer.requests.active))
+        expect = Expectation("app", "EMAP-6.4.5-03", frozenset({"emapCanceledReport"}), frozenset({"200", "452"}),
+                             request_id)
+        answer = await self._deliver(envelope, expect)
+        return answer if isinstance(answer, str) else oracle.judge(expect, answer)
 
     async def _close_channel(self) -> None:
         if self._channel is not None:
@@ -178,6 +187,9 @@ class LowerTarget(FuzzTarget):
                 and expect.codes == {"200"}:  # EMAP-6.2.5-03: the IUT re-registers within T_PROMPT
             if not await self.peer.wait_for(lambda: self.peer.registrations > registrations, self.bounds.answer):
                 problem = "EMAP-6.2.5-03: no emapCreatePartyRegistration within T_PROMPT after answering 200"
+        if problem is None:  # a report request the case made ends with it
+            ended = await self._end_requests()
+            problem = ended and f"ending the report requests the case made: {ended}"
         return Outcome(case, payload, expect, answer, problem)
 
     def _expect(self, case: FuzzCase, message) -> Expectation:
