@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from fuzz_ema_helpers import EMA_ARGS, started_target, stop_target
+from fuzz_ema_helpers import upper_target
 
-from conformance.ema.main import RunningEma, config_from_args
 from conformance.profiles import load_profile
 
 
@@ -17,9 +16,5 @@ def timing():
 @pytest.fixture
 async def target(timing):
     """A fuzz target against a fresh sample upper EMA."""
-    ema = RunningEma(config_from_args(EMA_ARGS))
-    target = await started_target(ema, timing)
-    try:
-        yield target
-    finally:
-        await stop_target(target, ema)
+    async with upper_target(timing) as started:
+        yield started

@@ -39,11 +39,12 @@ async def stop_target(target: UpperTarget, ema: RunningEma) -> None:
 
 
 @contextlib.asynccontextmanager
-async def variant_target(monkeypatch, timing, upper_class):
-    """A fuzz target against an in-process sample upper EMA whose agent is ``upper_class`` (a deliberately
-    broken variant)."""
-    monkeypatch.setattr(ema_main, "build_agent", lambda config: SingleRoleAgent(upper_class(config),
-                                                                                config.bind.path))
+async def upper_target(timing, upper_class=None, monkeypatch=None):
+    """A fuzz target against a fresh in-process sample upper EMA (``upper_class``: a deliberately broken
+    variant)."""
+    if upper_class is not None:
+        monkeypatch.setattr(ema_main, "build_agent", lambda config: SingleRoleAgent(upper_class(config),
+                                                                                    config.bind.path))
     ema = RunningEma(config_from_args(EMA_ARGS))
     target = await started_target(ema, timing)
     try:

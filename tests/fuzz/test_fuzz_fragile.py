@@ -4,7 +4,7 @@ budget, for each of ten seeds."""
 from __future__ import annotations
 
 import pytest
-from fuzz_ema_helpers import variant_target
+from fuzz_ema_helpers import upper_target
 
 from conformance.ema.upper import UpperEma
 from conformance.fuzz import strategies
@@ -25,7 +25,7 @@ class FragileUpper(UpperEma):
 
 @pytest.fixture
 async def fragile_target(monkeypatch, timing):
-    async with variant_target(monkeypatch, timing, FragileUpper) as target:
+    async with upper_target(timing, FragileUpper, monkeypatch) as target:
         yield target
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fuzz_ema_helpers import variant_target
+from fuzz_ema_helpers import upper_target
 
 from conformance.ema.upper import UpperEma
 from conformance.fuzz.machine import ProcedureModel, fuzz_sequences
@@ -23,7 +23,7 @@ class ForgetfulUpper(UpperEma):
 
 @pytest.fixture
 async def forgetful_target(monkeypatch, timing):
-    async with variant_target(monkeypatch, timing, ForgetfulUpper) as target:
+    async with upper_target(timing, ForgetfulUpper, monkeypatch) as target:
         yield target
 
 
