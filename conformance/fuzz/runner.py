@@ -1,8 +1,8 @@
 """Driving hypothesis against an IUT that lives on the running event loop.
 
 Hypothesis runs synchronous test functions; the IUT is reached through asyncio. ``fuzz()`` therefore runs the
-hypothesis engine in a worker thread (``asyncio.to_thread``) and each example hands its exchange back to the
-event loop with ``asyncio.run_coroutine_threadsafe`` (bounded wait). The loop stays free meanwhile, so the
+hypothesis engine in a worker thread (``in_engine_thread``) and each example hands its exchange back to the event
+loop with ``asyncio.run_coroutine_threadsafe`` (bounded wait). The loop stays free meanwhile, so the
 peer's server side, the taps and the embedded IUT keep working. This works under pytest-asyncio with session
 loop scope, where hypothesis' own async support (one loop per example) cannot share the session's peer.
 
@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import warnings
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
-from hypothesis.errors import Flaky, HypothesisException
+from hypothesis.errors import Flaky, HypothesisDeprecationWarning, HypothesisException
 
 from .cases import FuzzCase
 from .stats import TargetStats
@@ -72,6 +73,15 @@ def hypothesis_settings(budget: Budget, **overrides) -> settings:
                     report_multiple_bugs=False, verbosity=Verbosity.quiet, print_blob=False, **overrides)
 
 
+async def in_engine_thread(run) -> None:
+    """Run the hypothesis engine ``run`` in a worker thread. While it draws a case, aiocoap on the event loop
+    (retransmission timers) may use the global ``random``, which hypothesis would take for a strategy using it
+    and warn about; that warning is switched off (the filter is process-wide and outlives the call)."""
+    warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies",
+                            category=HypothesisDeprecationWarning)
+    await asyncio.to_thread(run)
+
+
 async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout: float) -> Finding | None:
     """Run ``budget.examples`` cases drawn from ``strategy`` against ``target`` (``check(case)``: the case, then
     the liveness probe); the shrunk failing case, or None.
@@ -113,7 +123,7 @@ async def _run_chunk(strategy, target, bridge: Bridge, budget: Budget, stats: Ta
 
     prop = hypothesis_settings(budget)(hypothesis_seed(budget.seed)(given(strategy)(body)))
     try:
-        await asyncio.to_thread(prop)
+        await in_engine_thread(prop)
     except CaseFailed as exc:
         return exc.finding
     except (Flaky, HypothesisException, BaseExceptionGroup):

@@ -12,7 +12,7 @@ import time
 from hypothesis import seed as hypothesis_seed
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, run_state_machine_as_test
 
-from .runner import CHUNK, Bridge, Budget, Finding, hypothesis_settings
+from .runner import CHUNK, Bridge, Budget, Finding, hypothesis_settings, in_engine_thread
 
 
 class StepFailed(AssertionError):
@@ -110,7 +110,7 @@ async def _run_machine(machine, model: SequenceModel, budget: Budget, steps: int
 
     model.failures = []
     try:
-        await asyncio.to_thread(run)
+        await in_engine_thread(run)
     except StepFailed as exc:  # the last run is hypothesis' replay of the shrunk sequence
         return Finding(None, str(exc), b""), list(model.steps)
     except Exception:
