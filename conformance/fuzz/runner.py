@@ -14,6 +14,7 @@ between chunks of examples, so a found failure is always shrunk).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import warnings
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, HypothesisDeprecationWarning, HypothesisException
+from hypothesis.internal.conjecture import providers
 
 from .cases import FuzzCase
 from .stats import TargetStats
@@ -74,12 +76,35 @@ def hypothesis_settings(budget: Budget, **overrides) -> settings:
 
 
 async def in_engine_thread(run) -> None:
-    """Run the hypothesis engine ``run`` in a worker thread. While it draws a case, aiocoap on the event loop
-    (retransmission timers) may use the global ``random``, which hypothesis would take for a strategy using it
-    and warn about; that warning is switched off (the filter is process-wide and outlives the call)."""
+    """Run the hypothesis engine ``run`` in a worker thread, drawing from the suite's strategies only.
+
+    While it draws a case, aiocoap on the event loop (retransmission timers) may use the global ``random``, which
+    hypothesis would take for a strategy using it and warn about; that warning is switched off (the filter is
+    process-wide and outlives the call)."""
     warnings.filterwarnings("ignore", message="Do not use the `random` module inside strategies",
                             category=HypothesisDeprecationWarning)
-    await asyncio.to_thread(run)
+    with _no_local_constants():
+        await asyncio.to_thread(run)
+
+
+@contextlib.contextmanager
+def _no_local_constants():
+    """hypothesis mixes constants found in the source of every loaded module outside site-packages into one
+    draw in twenty: what a seed draws would then depend on which modules a run happened to import and on how
+    the suite is installed. For the duration of a fuzz run it gets none (hypothesis internals, pinned version;
+    without them the run stays correct, only less reproducible across runs importing other modules)."""
+    get, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    if get is None or cache is None:
+        yield
+        return
+    empty = type(providers._local_constants)()
+    providers._get_local_constants = lambda: empty
+    cache.cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = get
+        cache.cache.clear()
 
 
 async def fuzz(strategy, target, budget: Budget, stats: TargetStats, *, timeout: float) -> Finding | None:
