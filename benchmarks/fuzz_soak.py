@@ -163,9 +163,7 @@ async def lower_soaked(args):
     peer = UpperPeer(trace=DiscardingTrace("soak"), timing=timing, poll_freq_s=1)
     prompt = timing.t_prompt_s + timing.tolerance_s
     exchange = timing.max_transmit_wait + timing.tolerance_s
-    # One client for the stimuli, made before hypothesis runs: hypothesis seeds ``random`` for every case, so a
-    # client made during a case starts from the same message ID each time, and when its ephemeral port is reused
-    # the EMA's duplicate detection answers the stimulus with an old response instead of acting on it.
+    # One client for every stimulus of the run (not a context per stimulus).
     control = await CoapClient.create()
     try:
         await peer.serve_at(("127.0.0.1", 0))

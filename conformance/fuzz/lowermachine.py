@@ -177,7 +177,7 @@ class LowerProcedureModel(SequenceModel):
         if problem:
             return None, problem
         message = posted.message
-        if repeatable and _code(message) == "200":
+        if repeatable and message.response_code == "200":
             self.repeatable = Repeatable(posted.resource, posted.payload, json.loads(answer.payload),
                                          time.monotonic())
         return message, None
@@ -487,12 +487,6 @@ class LowerProcedureModel(SequenceModel):
             return f"EMAP-7.1.5-07: an identical repeat of {next(iter(last.answer), '?')}'s request at " \
                    f"{last.resource} got {answer.describe()}, not the earlier answer"
         return None
-
-
-def _code(message) -> str | None:
-    if message.name == "emapCreatedEvent":
-        return message.body["eiCreatedEvent"]["eiResponse"]["responseCode"]
-    return message.response_code
 
 
 def _signal(intervals: int) -> dict:

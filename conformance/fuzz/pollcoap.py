@@ -31,6 +31,7 @@ from conformance.transport.trace import TO_IUT
 from .cases import FuzzCase
 from .coapcases import EXPERIMENTAL_OPTIONS
 from .oracle import Expectation
+from .strategies import CRITICAL_OPTION, ELECTIVE_OPTION, PAYLOAD_BYTES, UNPARSABLE_HEADERS
 
 ACCEPT, RETRY, DISCARD = "step two", "step two after re-sending the poll", "no step two"
 POLL_RESOURCE = "EmapPoll"
@@ -38,7 +39,6 @@ POLL_RESOURCE = "EmapPoll"
 LATE = frozenset({"separate", "token"})
 #: Codes other than 2.04 a poll reply gets (5.03 separately, with Max-Age).
 OTHER_CODES = ("2.01", "2.03", "2.05", "4.00", "4.02", "4.04", "4.05", "4.15", "5.00", "5.02")
-_HEX = st.binary(max_size=8).map(bytes.hex)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def poll_coap_cases() -> st.SearchStrategy[FuzzCase]:
     ignored datagram one ACK_TIMEOUT (the IUT re-sends its poll) or the peer's late answer, a discarded reply one
     poll period."""
     accepted = st.one_of(
-        st.builds(dict, mutation=st.just("elective-option"), number=st.integers(0, 267), value=_HEX),
+        ELECTIVE_OPTION,
         st.builds(dict, mutation=st.just("etag"), value=st.binary(min_size=1, max_size=8).map(bytes.hex)),
         st.builds(dict, mutation=st.just("max-age"), value=st.integers(0, 2 ** 32 - 1)),
         st.builds(dict, mutation=st.just("separate")),
@@ -130,17 +130,14 @@ def poll_coap_cases() -> st.SearchStrategy[FuzzCase]:
                   value=st.none() | st.sampled_from([0, 40, 60, 110]) | st.integers(0, 65535).filter(lambda v: v != 50)),
     )
     ignored = st.one_of(
-        st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
-        st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
-        st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
+        *UNPARSABLE_HEADERS,
         st.builds(dict, mutation=st.just("token"), value=st.binary(min_size=1, max_size=8).map(bytes.hex)),
-        st.builds(dict, mutation=st.just("critical-option"), number=st.integers(0, 266), value=_HEX),
+        CRITICAL_OPTION,
     )
     discarded = st.one_of(
         st.builds(dict, mutation=st.just("code"), value=st.sampled_from(OTHER_CODES)),
         st.builds(dict, mutation=st.just("code"), value=st.just("5.03"), max_age=st.integers(0, 1)),
-        st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120),
-                  value=st.binary(min_size=1, max_size=4).map(bytes.hex)),
+        PAYLOAD_BYTES,
         st.builds(dict, mutation=st.just("truncated-json"), value=st.integers(0, 200)),
     )
     specs = st.one_of(accepted, accepted, accepted, ignored, ignored, discarded, discarded)

@@ -239,6 +239,16 @@ def poll_reply_cases() -> st.SearchStrategy[FuzzCase]:
 
 # -- CoAP level -----------------------------------------------------------------------------------------------
 _HEX = st.binary(max_size=8).map(bytes.hex)
+#: Changes the request and poll-reply fuzzers share.
+ELECTIVE_OPTION = st.builds(dict, mutation=st.just("elective-option"), number=st.integers(0, 267), value=_HEX)
+CRITICAL_OPTION = st.builds(dict, mutation=st.just("critical-option"), number=st.integers(0, 266), value=_HEX)
+UNPARSABLE_HEADERS = (
+    st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
+    st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
+    st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
+)
+PAYLOAD_BYTES = st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120),
+                          value=st.binary(min_size=1, max_size=4).map(bytes.hex))
 #: CoAP-level changes in three groups: options and method/path, the header and datagram framing, the body.
 COAP_GROUPS: dict[str, st.SearchStrategy[dict]] = {
     "options": st.one_of(
@@ -254,21 +264,18 @@ COAP_GROUPS: dict[str, st.SearchStrategy[dict]] = {
                   value=st.sampled_from([0, 40, 60, 110]) | st.integers(0, 65535).filter(lambda v: v != 50)),
         st.builds(dict, mutation=st.just("accept-json")),
         st.builds(dict, mutation=st.just("query"), value=st.lists(TEXT, min_size=1, max_size=3)),
-        st.builds(dict, mutation=st.just("elective-option"), number=st.integers(0, 267), value=_HEX),
-        st.builds(dict, mutation=st.just("critical-option"), number=st.integers(0, 266), value=_HEX),
+        ELECTIVE_OPTION,
+        CRITICAL_OPTION,
         st.builds(dict, mutation=st.just("token"), value=_HEX),
     ),
     "framing": st.one_of(
-        st.builds(dict, mutation=st.just("tkl"), value=st.integers(9, 15)),
-        st.builds(dict, mutation=st.just("version"), value=st.sampled_from([0, 2, 3])),
-        st.builds(dict, mutation=st.just("truncated"), value=st.integers(0, 3)),
+        *UNPARSABLE_HEADERS,
         st.builds(dict, mutation=st.just("marker-without-payload")),
         st.builds(dict, mutation=st.just("reserved-option-nibble"), value=st.sampled_from(["f0", "0f", "fd", "df"])),
         st.builds(dict, mutation=st.just("empty-con")),
     ),
     "body": st.one_of(
-        st.builds(dict, mutation=st.just("payload-bytes"), at=st.integers(0, 120),
-                  value=st.binary(min_size=1, max_size=4).map(bytes.hex)),
+        PAYLOAD_BYTES,
         st.builds(dict, mutation=st.just("block1-single"), value=st.integers(0, 6)),
         st.builds(dict, mutation=st.just("block1-gap"), value=st.integers(1, 20)),
         st.builds(dict, mutation=st.just("size1-over-limit"), value=st.integers(1, 10 ** 6)),
